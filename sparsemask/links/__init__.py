@@ -1,0 +1,3 @@
+from sparsemask.links.fdn_decoder import FDNDecoder  # NOQA
+from sparsemask.links.fdn_stage import FDNStage  # NOQA
+from sparsemask.links.sparse_mask import SparseMask  # NOQA

@@ -1,0 +1,125 @@
+import numpy
+
+import chainer
+import chainer.functions as F
+import chainer.links as L
+
+from sparsemask.links._bn import batch_normalization
+
+
+class FDNStage(chainer.Chain):
+    """One decoder stage of a Fully Dense Network: a weighted sum of inputs.
+
+    For inputs :math:`x_t` of different resolutions it computes (paper
+    Eq. 4)
+
+    .. math::
+        D = \\sum_t w^t f_\\uparrow(bn^t(conv^t(x_t)))
+
+    where :math:`conv^t` is a 1x1 convolution applied at the input's own
+    resolution (paper Theorem 2), :math:`bn^t` a batch normalization and
+    :math:`f_\\uparrow` bilinear upsampling (``align_corners=True``, as
+    :func:`chainer.functions.resize_images`) to the stage's output size.
+    With ``weighted=False`` (a pruned, retrained architecture, paper
+    Sec. 3.3) the per-connection BN and the weights :math:`w` are absent:
+    :math:`D = \\sum_t f_\\uparrow(conv^t(x_t))`.
+
+    Parameters are named ``conv<t>`` and ``bn<t>`` for input ``t`` (in the
+    order the inputs are given) and ``w`` for the connection weights.
+
+    Args:
+        in_channels (sequence of int): channels of each input.
+        out_channels (int): channels of the output.
+        weighted (bool): add the per-connection BN and weights (search).
+        initial_weight (float): initial value of every weight.
+        weight_scale (float): the forward pass multiplies by
+            ``weight_scale * w``. 1 follows the paper; the authors' code
+            effectively uses 2 with weights starting at 0.5.
+        weight_noise (float): standard deviation of Gaussian noise added to
+            ``w`` (then clipped to [0, 1]) in every training forward pass,
+            as the authors' code does with 0.1. 0 follows the paper.
+        bn_affine (bool): give the per-connection BN a learnt scale and
+            shift. By default it has none, so each normalised input has
+            unit amplitude and ``w`` alone measures its importance (paper
+            Eq. 4; the authors' code freezes gamma and beta at 1 and 0).
+        bn_kwargs (dict): keyword arguments of the per-connection
+            :class:`chainer.links.BatchNormalization`.
+        initialW: initializer of the 1x1 convolutions.
+
+    """
+
+    def __init__(self, in_channels, out_channels, weighted=True,
+                 initial_weight=0.5, weight_scale=1.0, weight_noise=0.0,
+                 bn_affine=False, bn_kwargs=None, initialW=None):
+        super(FDNStage, self).__init__()
+        self.in_channels = tuple(int(c) for c in in_channels)
+        if not self.in_channels:
+            raise ValueError('an FDN stage needs at least one input')
+        self.out_channels = out_channels
+        self.weighted = weighted
+        self.weight_scale = weight_scale
+        self.weight_noise = weight_noise
+        bn_kwargs = bn_kwargs or {}
+        with self.init_scope():
+            for t, c in enumerate(self.in_channels):
+                setattr(self, 'conv{}'.format(t), L.Convolution2D(
+                    c, out_channels, 1, nobias=True, initialW=initialW))
+                if weighted:
+                    kwargs = dict(bn_kwargs)
+                    if not bn_affine:
+                        kwargs.update(use_gamma=False, use_beta=False)
+                    setattr(self, 'bn{}'.format(t),
+                            batch_normalization(out_channels, kwargs))
+            if weighted:
+                self.w = chainer.Parameter(
+                    numpy.full((len(self.in_channels),), initial_weight,
+                               dtype=numpy.float32))
+
+    @property
+    def n_inputs(self):
+        """int: the number of connections."""
+        return len(self.in_channels)
+
+    def effective_weights(self):
+        """Returns the factors the forward pass multiplies each input by.
+
+        Returns:
+            ~chainer.Variable: shape ``(T,)``; ``weight_scale * w``, with
+            noise in training mode when ``weight_noise > 0``.
+
+        """
+        w = self.w
+        if self.weight_noise > 0 and chainer.config.train:
+            noise = self.xp.random.normal(
+                0, self.weight_noise, w.shape).astype(w.dtype)
+            w = F.clip(w + noise, 0.0, 1.0)
+        return w * self.weight_scale
+
+    def forward(self, xs, size):
+        """Computes the stage.
+
+        Args:
+            xs (sequence of ~chainer.Variable): the inputs, each
+                ``(N, C_t, h_t, w_t)``, in the order of ``in_channels``.
+            size (tuple of int): the output size ``(H, W)``.
+
+        Returns:
+            ~chainer.Variable: ``(N, out_channels, H, W)``.
+
+        """
+        if len(xs) != self.n_inputs:
+            raise ValueError('FDNStage expects {} inputs, got {}'.format(
+                self.n_inputs, len(xs)))
+        size = tuple(int(s) for s in size)
+        w = self.effective_weights() if self.weighted else None
+        out = None
+        for t, x in enumerate(xs):
+            h = self['conv{}'.format(t)](x)
+            if self.weighted:
+                h = self['bn{}'.format(t)](h)
+            if h.shape[2:] != size:
+                h = F.resize_images(h, size)
+            if self.weighted:
+                h = F.broadcast_to(F.reshape(w[t], (1, 1, 1, 1)), h.shape) * h
+            out = h if out is None else out + h
+        return out

@@ -1,0 +1,163 @@
+import numpy
+
+import chainer
+import chainer.functions as F
+import chainer.links as L
+
+from sparsemask.connectivity import Connectivity
+from sparsemask.functions.sparse_loss import default_alpha
+from sparsemask.functions.sparse_loss import sparse_loss
+from sparsemask.links.fdn_decoder import FDNDecoder
+from sparsemask.links.fdn_decoder import relu6
+
+
+class SparseMask(chainer.Chain):
+    """A dense-prediction network: an encoder and a Fully Dense Network
+    decoder with learnable (search) or fixed (retrain) connectivity.
+
+    With ``search=True`` every connection of the search space (the full FDN
+    unless ``connectivity`` is given) carries a 1x1 convolution, a batch
+    normalization and a weight ``w`` in [0, 1] (paper Eq. 4); see
+    :meth:`sparse_loss` and :meth:`connection_weights`. Otherwise the given
+    connectivity is built without the per-connection BN and weights (paper
+    Sec. 3.3); ``connectivity=None`` then builds the full FDN.
+
+    The head reads D_1: activation, then a 1x1 convolution to ``n_class``
+    channels; the logits are upsampled bilinearly to the input size.
+
+    Args:
+        backbone (~chainer.Link): an encoder from
+            :mod:`sparsemask.backbones`: it has ``channels``, ``strides``,
+            ``g_channels``, ``mean``, ``std``, ``feature_activation`` and
+            returns ``(stages, g)``.
+        n_class (int): the number of classes.
+        connectivity (~sparsemask.Connectivity): the architecture (retrain)
+            or the search space (search). Defaults to the full FDN.
+        search (bool): build the search model.
+        channels (int): channels of every decoder stage (64 in the paper).
+        bn_kwargs (dict): keyword arguments of the decoder's batch
+            normalizations (``{'comm': comm}`` under ChainerMN).
+        **stage_kwargs: passed to every :class:`~sparsemask.links.FDNStage`
+            (``initial_weight``, ``weight_scale``, ``weight_noise``,
+            ``bn_affine``).
+
+    """
+
+    def __init__(self, backbone, n_class, connectivity=None, search=False,
+                 channels=64, bn_kwargs=None, **stage_kwargs):
+        super(SparseMask, self).__init__()
+        n_stages = len(backbone.channels)
+        if connectivity is None:
+            connectivity = Connectivity.full(n_stages)
+        if connectivity.n_stages != n_stages:
+            raise ValueError(
+                'the connectivity has {} stages but the backbone {} has {}; '
+                'use sparsemask.transfer to move an architecture between '
+                'backbones'.format(connectivity.n_stages,
+                                   type(backbone).__name__, n_stages))
+        self.n_class = n_class
+        self.search = search
+        self.connectivity = connectivity
+        with self.init_scope():
+            self.backbone = backbone
+            self.decoder = FDNDecoder(
+                connectivity, backbone.channels, backbone.g_channels,
+                channels=channels, search=search,
+                feature_activation=backbone.feature_activation,
+                bn_kwargs=bn_kwargs, **stage_kwargs)
+            self.head = L.Convolution2D(channels, n_class, 1)
+
+    @property
+    def mean(self):
+        """numpy.ndarray: the backbone's input mean, ``(3, 1, 1)``."""
+        return self.backbone.mean
+
+    @property
+    def std(self):
+        """numpy.ndarray: the backbone's input std, ``(3, 1, 1)``."""
+        return self.backbone.std
+
+    def forward(self, x):
+        """Computes the logits.
+
+        Args:
+            x (~chainer.Variable or array): normalised images ``(N, 3, H,
+                W)`` (see :attr:`mean` and :attr:`std`).
+
+        Returns:
+            ~chainer.Variable: logits ``(N, n_class, H, W)``.
+
+        """
+        stages, g = self.backbone(x)
+        d1 = self.decoder(stages, g)
+        h = self.head(relu6(d1))
+        return F.resize_images(h, x.shape[2:])
+
+    def stages(self):
+        """Yields ``(l, stage)`` for each decoder stage, coarsest first."""
+        for l in self.connectivity.stages:
+            yield l, self.decoder['stage{}'.format(l)]
+
+    def connection_weights(self):
+        """Returns the searched weights, in the form :func:`sparsemask.prune`
+        takes.
+
+        Returns:
+            dict: stage index -> ``{input name: float}``.
+
+        """
+        if not self.search:
+            raise ValueError('connection weights exist in search mode only')
+        weights = {}
+        for l, stage in self.stages():
+            w = chainer.backends.cuda.to_cpu(stage.w.array)
+            weights[l] = {name: float(v) for name, v in
+                          zip(self.connectivity.inputs(l), w)}
+        return weights
+
+    def clip_connection_weights(self):
+        """Clips every connection weight into [0, 1] in place."""
+        for _, stage in self.stages():
+            if stage.weighted:
+                stage.xp.clip(stage.w.array, 0.0, 1.0, out=stage.w.array)
+
+    def sparse_loss(self, lam=0.01):
+        """The sparse term of the search objective (paper Eq. 3).
+
+        Args:
+            lam (float): lambda.
+
+        Returns:
+            ~chainer.Variable: ``lam * sum_l L_s(w_l, alpha_l)`` with
+            ``alpha_l = min(2 / |w_l|, 0.5)`` (Eq. 5).
+
+        """
+        if not self.search:
+            raise ValueError('the sparse loss exists in search mode only')
+        total = 0
+        for _, stage in self.stages():
+            total += sparse_loss(stage.w, default_alpha(stage.n_inputs))
+        return lam * total
+
+    def predict(self, imgs):
+        """Predicts label maps, as ChainerCV's segmentation models do.
+
+        Args:
+            imgs (iterable of numpy.ndarray): CHW RGB images with values in
+                [0, 255].
+
+        Returns:
+            list of numpy.ndarray: int32 label maps ``(H, W)``.
+
+        """
+        labels = []
+        for img in imgs:
+            x = (numpy.asarray(img, dtype=numpy.float32) - self.mean) \
+                / self.std
+            x = self.xp.asarray(x[None])
+            with chainer.using_config('train', False), \
+                    chainer.no_backprop_mode():
+                score = self.forward(x).array[0]
+            label = self.xp.argmax(score, axis=0).astype(numpy.int32)
+            labels.append(chainer.backends.cuda.to_cpu(label))
+        return labels

@@ -1,0 +1,1 @@
+from sparsemask.utils.atomic_write import atomic_write_text  # NOQA

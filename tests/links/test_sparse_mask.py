@@ -1,0 +1,114 @@
+import numpy
+import pytest
+
+import chainer
+import chainer.functions as F
+
+from sparsemask import Connectivity
+from sparsemask import prune
+from sparsemask import SparseMask
+from sparsemask import sparse_loss
+from sparsemask import default_alpha
+from tests.tiny_backbone import TinyBackbone
+
+
+def _batch(n=2, size=(23, 17), seed=0):
+    rng = numpy.random.RandomState(seed)
+    x = rng.randn(n, 3, *size).astype(numpy.float32)
+    t = rng.randint(0, 5, (n,) + size).astype(numpy.int32)
+    return x, t
+
+
+@pytest.mark.parametrize('search', [True, False])
+def test_forward_backward_shapes(search):
+    model = SparseMask(TinyBackbone(), 5, search=search)
+    model.cleargrads()  # parameters start with NaN gradients in Chainer
+    x, t = _batch()
+    y = model(x)
+    assert y.shape == (2, 5, 23, 17)
+    F.softmax_cross_entropy(y, t).backward()
+    assert model.head.W.grad is not None
+    assert numpy.abs(model.backbone.c1.W.grad).sum() > 0
+    n_weighted = sum(1 for _, s in model.stages() if s.weighted)
+    assert n_weighted == (3 if search else 0)
+
+
+def test_search_model_has_one_weight_per_connection():
+    model = SparseMask(TinyBackbone(), 5, search=True)
+    weights = model.connection_weights()
+    assert sum(len(v) for v in weights.values()) == 12  # L(L+1), L = 3
+    assert weights[1] == {n: 0.5 for n in
+                          ('E1', 'E2', 'E3', 'D2', 'D3', 'G')}
+    assert prune(weights) == Connectivity.full(3)
+
+
+def test_retrain_model_builds_only_the_connectivity():
+    c = Connectivity(3, {3: ['E3', 'G'], 1: ['E1', 'D3']})
+    model = SparseMask(TinyBackbone(), 5, connectivity=c)
+    assert not hasattr(model.decoder, 'stage2')
+    assert model.decoder.stage1.in_channels == (4, 64)
+    assert model.decoder.stage3.in_channels == (8, 8)
+    assert all('/w' not in n for n, _ in model.namedparams())
+    with pytest.raises(ValueError, match='search mode'):
+        model.connection_weights()
+
+
+def test_connection_weights_flow_into_prune():
+    model = SparseMask(TinyBackbone(), 5, search=True)
+    model.decoder.stage1.w.array[:] = [1, 0, 0, 0, 1, 1]  # E1 E2 E3 D2 D3 G
+    model.decoder.stage2.w.array[:] = 1.0
+    c = prune(model.connection_weights())
+    assert c.stages == (3, 1)
+    assert c.inputs(1) == ('E1', 'D3', 'G')
+
+
+def test_sparse_loss_is_lambda_times_sum_over_stages():
+    model = SparseMask(TinyBackbone(), 5, search=True)
+    rng = numpy.random.RandomState(0)
+    expected = 0
+    for _, stage in model.stages():
+        stage.w.array[:] = rng.uniform(0.1, 0.9, stage.n_inputs)
+        expected += float(sparse_loss(stage.w.array,
+                                      default_alpha(stage.n_inputs)).array)
+    model.cleargrads()
+    loss = model.sparse_loss(lam=0.01)
+    assert float(loss.array) == pytest.approx(0.01 * expected, rel=1e-5)
+    loss.backward()
+    for _, stage in model.stages():
+        assert stage.w.grad is not None and numpy.all(stage.w.grad != 0)
+
+
+def test_connection_weights_get_gradients_from_the_task_loss():
+    model = SparseMask(TinyBackbone(), 5, search=True)
+    model.cleargrads()
+    x, t = _batch()
+    F.softmax_cross_entropy(model(x), t).backward()
+    for _, stage in model.stages():
+        assert numpy.all(numpy.isfinite(stage.w.grad))
+        assert numpy.any(stage.w.grad != 0)
+
+
+def test_clip_connection_weights():
+    model = SparseMask(TinyBackbone(), 5, search=True)
+    model.decoder.stage1.w.array[:] = [-1, 2, 0.5, 0, 1, 3]
+    model.clip_connection_weights()
+    numpy.testing.assert_array_equal(model.decoder.stage1.w.array,
+                                     [0, 1, 0.5, 0, 1, 1])
+
+
+def test_predict_returns_int32_label_maps():
+    model = SparseMask(TinyBackbone(), 5)
+    imgs = [numpy.random.uniform(0, 255, (3, 20, 30)).astype(numpy.float32),
+            numpy.random.uniform(0, 255, (3, 9, 9)).astype(numpy.float32)]
+    labels = model.predict(imgs)
+    assert [l.shape for l in labels] == [(20, 30), (9, 9)]
+    assert all(l.dtype == numpy.int32 for l in labels)
+    with chainer.using_config('train', False):
+        x = (imgs[0] - model.mean) / model.std
+        y = model(x[None]).array[0]
+    numpy.testing.assert_array_equal(labels[0], y.argmax(axis=0))
+
+
+def test_stage_mismatch_is_a_clear_error():
+    with pytest.raises(ValueError, match='transfer'):
+        SparseMask(TinyBackbone(), 5, connectivity=Connectivity.full(5))

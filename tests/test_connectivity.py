@@ -1,0 +1,113 @@
+import os
+
+import pytest
+import yaml
+
+from sparsemask import Connectivity
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAPER_ARCH = os.path.join(ROOT, 'configs', 'arch',
+                          'sparsemask_mobilenetv2_voc.yaml')
+
+
+@pytest.mark.parametrize('L', [1, 2, 5, 9, 12])
+def test_full_has_L_times_L_plus_1_connections(L):
+    assert Connectivity.full(L).n_connections == L * (L + 1)
+
+
+def test_full_counts_of_the_paper():
+    assert Connectivity.full(9).n_connections == 90
+    assert Connectivity.full(5).n_connections == 30
+
+
+def test_full_stage_reads_every_allowed_input():
+    c = Connectivity.full(5)
+    assert c.inputs(3) == ('E3', 'E4', 'E5', 'D4', 'D5', 'G')
+    assert c.inputs(5) == ('E5', 'G')
+    assert c.stages == (5, 4, 3, 2, 1)
+    # stage l has 2(L - l + 1) inputs
+    for l in range(1, 6):
+        assert len(c.inputs(l)) == 2 * (5 - l + 1)
+
+
+def test_unet():
+    c = Connectivity.unet(5)
+    assert c.inputs(5) == ('E5', 'G')
+    for l in range(1, 5):
+        assert c.inputs(l) == ('E{}'.format(l), 'D{}'.format(l + 1))
+    assert c.n_connections == 10
+
+
+@pytest.mark.parametrize('c', [Connectivity.full(9), Connectivity.unet(5),
+                               Connectivity.from_yaml(PAPER_ARCH)])
+def test_yaml_round_trip_is_identity(c, tmp_path):
+    path = str(tmp_path / 'arch.yaml')
+    text = c.to_yaml(path)
+    assert Connectivity.from_yaml(path) == c
+    assert Connectivity.from_yaml(text) == c
+    assert Connectivity.from_yaml(path).to_yaml() == text
+
+
+def test_paper_architecture():
+    c = Connectivity.from_yaml(PAPER_ARCH)
+    assert c.n_stages == 9
+    assert c.n_connections == 15
+    assert c.stages == (9, 7, 6, 1)
+    assert set(c.inputs(1)) == {'E4', 'E6', 'E7', 'E8', 'E9', 'G',
+                                'D6', 'D7', 'D9'}
+
+
+def test_inputs_are_kept_in_canonical_order():
+    c = Connectivity(3, {1: ['G', 'D2', 'E3', 'E1'], 2: ['G']})
+    assert c.inputs(1) == ('E1', 'E3', 'D2', 'G')
+
+
+def _load(stages, n_stages=5):
+    return Connectivity.from_yaml(yaml.safe_dump(
+        {'n_stages': n_stages, 'stages': stages}) + '\n')
+
+
+@pytest.mark.parametrize('stages, words', [
+    ({'D1': ['E1', 'X3']}, ['D1', 'X3']),
+    ({'D1': ['E1', 'e2']}, ['D1', 'e2']),
+    ({'D2': ['E1'], 'D1': ['E1']}, ['D2', 'E1']),
+    ({'D2': ['E2', 'D2'], 'D1': ['D2']}, ['D2', 'D2', 'D3..D5']),
+    ({'D2': ['E2', 'D1'], 'D1': ['E1']}, ['D2', 'D1']),
+    ({'D1': ['E6']}, ['D1', 'E6']),
+    ({'D1': ['D3', 'E1']}, ['D1', 'D3', 'does not exist']),
+    ({'D7': ['G'], 'D1': ['E1']}, ['D7']),
+    ({'Q1': ['G'], 'D1': ['E1']}, ['Q1']),
+    ({'D2': ['G']}, ['D1']),
+    ({'D1': ['E1', 'E1']}, ['D1', 'twice']),
+])
+def test_bad_yaml_names_stage_and_input(stages, words):
+    with pytest.raises(ValueError) as e:
+        _load(stages)
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_bad_yaml_unknown_key_and_file(tmp_path):
+    with pytest.raises(ValueError, match='unknown key.*n_stage'):
+        Connectivity.from_yaml('n_stage: 5\nstages: {D1: [E1]}\n')
+    with pytest.raises(ValueError, match='missing.yaml'):
+        Connectivity.from_yaml(str(tmp_path / 'missing.yaml'))
+    path = tmp_path / 'broken.yaml'
+    path.write_text('n_stages: 5\nstages: {D1: [E1\n')
+    with pytest.raises(ValueError, match='broken.yaml'):
+        Connectivity.from_yaml(str(path))
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
+    path = str(tmp_path / 'arch.yaml')
+    Connectivity.full(2).to_yaml(path)
+    before = open(path).read()
+
+    def fail(*args):
+        raise OSError('disk full')
+    monkeypatch.setattr(os, 'replace', fail)
+    with pytest.raises(OSError):
+        Connectivity.full(3).to_yaml(path)
+    assert open(path).read() == before
+    assert os.listdir(str(tmp_path)) == ['arch.yaml']
