@@ -40,7 +40,11 @@ setup(
     description='SparseMask (ICCV 2019) in Chainer: differentiable '
                 'connectivity search for dense image prediction',
     long_description=__doc__,
-    packages=find_packages(include=['sparsemask', 'sparsemask.*']),
+    packages=find_packages(include=['sparsemask', 'sparsemask.*'])
+    + ['sparsemask.kernels'],
+    # the CUDA sources live in kernels/ and install as sparsemask/kernels
+    package_dir={'sparsemask.kernels': 'kernels'},
+    package_data={'sparsemask.kernels': ['*.cu']},
     python_requires='>=3.10,<3.11',
     install_requires=install_requires,
     extras_require=extras_require,

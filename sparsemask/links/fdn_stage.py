@@ -4,6 +4,7 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
+from sparsemask.functions.fdn_stage import fdn_stage
 from sparsemask.links._bn import batch_normalization
 
 
@@ -45,12 +46,20 @@ class FDNStage(chainer.Chain):
         bn_kwargs (dict): keyword arguments of the per-connection
             :class:`chainer.links.BatchNormalization`.
         initialW: initializer of the 1x1 convolutions.
+        fused (bool): compute the stage with the fused op
+            :func:`sparsemask.functions.fdn_stage` (one CUDA kernel on the
+            GPU, stacked matmuls on the CPU). ``False`` uses stock Chainer
+            functions: ``L.Convolution2D`` 1x1, ``L.BatchNormalization``,
+            ``F.resize_images``, scale and sum. Both have the same
+            parameters, so ``copyparams`` works between them. Under
+            ChainerMN (``'comm'`` in ``bn_kwargs``) the per-connection BN
+            needs statistics across processes and the stage is unfused.
 
     """
 
     def __init__(self, in_channels, out_channels, weighted=True,
                  initial_weight=0.5, weight_scale=1.0, weight_noise=0.0,
-                 bn_affine=False, bn_kwargs=None, initialW=None):
+                 bn_affine=False, bn_kwargs=None, initialW=None, fused=True):
         super(FDNStage, self).__init__()
         self.in_channels = tuple(int(c) for c in in_channels)
         if not self.in_channels:
@@ -60,6 +69,7 @@ class FDNStage(chainer.Chain):
         self.weight_scale = weight_scale
         self.weight_noise = weight_noise
         bn_kwargs = bn_kwargs or {}
+        self.fused = fused and not (weighted and 'comm' in bn_kwargs)
         with self.init_scope():
             for t, c in enumerate(self.in_channels):
                 setattr(self, 'conv{}'.format(t), L.Convolution2D(
@@ -112,6 +122,8 @@ class FDNStage(chainer.Chain):
                 self.n_inputs, len(xs)))
         size = tuple(int(s) for s in size)
         w = self.effective_weights() if self.weighted else None
+        if self.fused:
+            return self._forward_fused(xs, size, w)
         out = None
         for t, x in enumerate(xs):
             h = self['conv{}'.format(t)](x)
@@ -123,3 +135,26 @@ class FDNStage(chainer.Chain):
                 h = F.broadcast_to(F.reshape(w[t], (1, 1, 1, 1)), h.shape) * h
             out = h if out is None else out + h
         return out
+
+    def _forward_fused(self, xs, size, w):
+        Ws = [self['conv{}'.format(t)].W for t in range(self.n_inputs)]
+        if not self.weighted:
+            return fdn_stage(xs, Ws, size, normalize=False)
+        bns = [self['bn{}'.format(t)] for t in range(self.n_inputs)]
+        xp = self.xp
+        dtype = bns[0].avg_mean.dtype
+        C = self.out_channels
+        gamma = F.stack([bn.gamma if bn.gamma is not None
+                         else xp.ones(C, dtype) for bn in bns])
+        beta = F.stack([bn.beta if bn.beta is not None
+                        else xp.zeros(C, dtype) for bn in bns])
+        mean = xp.stack([bn.avg_mean for bn in bns])
+        var = xp.stack([bn.avg_var for bn in bns])
+        y = fdn_stage(xs, Ws, size, gamma, beta, w, normalize=True,
+                      eps=bns[0].eps, running_mean=mean, running_var=var,
+                      decay=bns[0].decay)
+        if chainer.config.train:
+            for t, bn in enumerate(bns):
+                bn.avg_mean[...] = mean[t]
+                bn.avg_var[...] = var[t]
+        return y

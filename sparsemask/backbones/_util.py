@@ -1,0 +1,70 @@
+"""Helpers shared by the backbones."""
+
+import os
+
+import chainer
+import chainer.functions as F
+
+
+def check_pretrained_model(pretrained_model, names):
+    """Checks the :obj:`pretrained_model` argument of a backbone.
+
+    Args:
+        pretrained_model (str or None): :obj:`None`, one of :obj:`names` or
+            the path of an existing file.
+        names (iterable of str): The names of the downloadable weights.
+
+    Returns:
+        str or None: :obj:`pretrained_model`.
+
+    Raises:
+        ValueError: If :obj:`pretrained_model` is neither :obj:`None`, a known
+            name nor an existing file.
+
+    """
+    if pretrained_model is None:
+        return None
+    if not isinstance(pretrained_model, str):
+        raise ValueError(
+            'pretrained_model must be None, a name or a path; got {!r}'
+            .format(pretrained_model))
+    if pretrained_model in names or os.path.isfile(pretrained_model):
+        return pretrained_model
+    raise ValueError(
+        'pretrained_model must be None, one of {} or the path of an '
+        'existing .npz file; got {!r} (no such file)'.format(
+            sorted(names), pretrained_model))
+
+
+def global_average(h):
+    """Spatial mean keeping the spatial axes.
+
+    Args:
+        h (~chainer.Variable): Feature of shape (N, C, H, W).
+
+    Returns:
+        ~chainer.Variable: Its mean over H and W, of shape (N, C, 1, 1).
+
+    """
+    return F.mean(h, axis=(2, 3), keepdims=True)
+
+
+def materialize_params(link, in_size=32):
+    """Initializes lazily created parameters with a tiny dummy forward.
+
+    ChainerCV's ResNet and VGG16 create their first convolutions with
+    ``in_channels=None``. Running one small forward pass (test mode,
+    no backprop, so no batch statistics change) allocates them, so the
+    parameters can be counted, copied and serialized right away.
+
+    Args:
+        link (chainer.Link): A backbone whose :meth:`forward` takes a
+            (N, 3, H, W) array.
+        in_size (int): Height and width of the dummy input.
+
+    """
+    if all(param.array is not None for param in link.params()):
+        return
+    x = link.xp.zeros((1, 3, in_size, in_size), dtype=chainer.get_dtype())
+    with chainer.using_config('train', False), chainer.no_backprop_mode():
+        link.forward(x)

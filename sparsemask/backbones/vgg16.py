@@ -1,0 +1,91 @@
+"""VGG-16 encoder (ChainerCV's VGG16) with 5 stages."""
+
+from __future__ import division
+
+import numpy
+
+import chainer
+from chainer import initializers
+
+from chainercv.links.model.vgg.vgg16 import VGG16 as _VGG16
+
+from sparsemask.backbones._util import check_pretrained_model
+from sparsemask.backbones._util import global_average
+from sparsemask.backbones._util import materialize_params
+
+
+class VGG16(_VGG16):
+    """VGG-16 encoder with the stages ``pool1`` .. ``pool5``.
+
+    This is :class:`chainercv.links.VGG16` with :obj:`pick` set to the
+    stages and the fully connected layers removed, so its parameter names
+    are those of ChainerCV's VGG16 and ChainerCV's ImageNet ``.npz`` loads
+    into it.
+
+    The stages are the outputs of the five 2x2 max poolings, ``pool1``
+    (64 @ 2), ``pool2`` (128 @ 4), ``pool3`` (256 @ 8), ``pool4``
+    (512 @ 16) and ``pool5`` (512 @ 32), given as channels @ stride, so the
+    strides match those of the ResNet encoders. G is the spatial mean of
+    ``pool5``. The features are already activated (ReLU before max
+    pooling), so :attr:`feature_activation` is :obj:`None`. The poolings
+    cover the whole input (:obj:`cover_all`), so a stage of stride
+    :math:`s` has spatial size :math:`\\lceil H / s \\rceil`.
+
+    Args:
+        pretrained_model (str): :obj:`None` (random initialization),
+            ``'imagenet'`` (ChainerCV's ImageNet weights, downloaded on first
+            use) or the path of an ``.npz`` file saved from ChainerCV's VGG16
+            or from this backbone.
+
+    Attributes:
+        channels (tuple of ints): Channels of the 5 stages.
+        strides (tuple of ints): Strides of the 5 stages.
+        g_channels (int): Channels of G.
+        mean (numpy.ndarray): ImageNet mean (3, 1, 1) in RGB order.
+        std (numpy.ndarray): Ones (3, 1, 1).
+        feature_activation: :obj:`None`.
+
+    """
+
+    stage_names = ('pool1', 'pool2', 'pool3', 'pool4', 'pool5')
+    channels = (64, 128, 256, 512, 512)
+    strides = (2, 4, 8, 16, 32)
+    g_channels = 512
+
+    def __init__(self, pretrained_model=None):
+        check_pretrained_model(pretrained_model, ('imagenet',))
+        if pretrained_model == 'imagenet':
+            cv_pretrained_model, initialW, path = 'imagenet', None, None
+        elif pretrained_model:
+            # The weights are overwritten by load_npz below.
+            cv_pretrained_model, path = None, pretrained_model
+            initialW = initializers.Zero()
+        else:
+            cv_pretrained_model, initialW, path = None, None, None
+        super(VGG16, self).__init__(
+            n_class=1000, pretrained_model=cv_pretrained_model,
+            initialW=initialW)
+        self.std = numpy.ones((3, 1, 1), dtype=numpy.float32)
+        self.feature_activation = None
+        self.pick = self.stage_names
+        self.remove_unused()
+        if path:
+            # Loads files with or without fc6-fc8 (extra keys are ignored).
+            chainer.serializers.load_npz(path, self)
+        materialize_params(self)
+
+    def forward(self, x):
+        """Computes the encoder stages and G.
+
+        Args:
+            x (~chainer.Variable or array): Normalized images
+                ``(img - mean) / std`` of shape (N, 3, H, W).
+
+        Returns:
+            tuple: ``(stages, g)``: :obj:`stages` is a tuple of the 5 stage
+            features (finest first), :obj:`g` the spatial mean of the last
+            one, of shape (N, 512, 1, 1).
+
+        """
+        stages = super(VGG16, self).forward(x)
+        return stages, global_average(stages[-1])

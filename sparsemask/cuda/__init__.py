@@ -1,0 +1,5 @@
+"""CUDA sources and their lazy, memoized loading (CuPy is optional)."""
+
+from sparsemask.cuda.fdn_stage_kernels import fdn_stage_kernels  # NOQA
+from sparsemask.cuda.kernel_source import kernel_path  # NOQA
+from sparsemask.cuda.kernel_source import kernel_source  # NOQA

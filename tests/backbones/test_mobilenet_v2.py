@@ -1,0 +1,287 @@
+import numpy
+import pytest
+
+import chainer
+import chainer.functions as F
+import chainer.links as L
+
+from sparsemask.backbones import MobileNetV2
+from sparsemask.backbones._tf_conv import tf_same_pad
+from sparsemask.backbones._tf_conv import TFConvolution2D
+from sparsemask.backbones.mobilenet_v2 import ExpandedConv2D
+
+
+# (out_channels, stride) of expanded_conv_1 .. expanded_conv_16, written
+# down from the MobileNetV2 paper (Table 2), independently of the module.
+BLOCKS = [(24, 2)] * 1 + [(24, 1)] * 1 + [(32, 2)] + [(32, 1)] * 2 + \
+    [(64, 2)] + [(64, 1)] * 3 + [(96, 1)] * 3 + [(160, 2)] + \
+    [(160, 1)] * 2 + [(320, 1)]
+
+
+def round8(v):
+    # TF's _make_divisible(v, 8, 8), written out.
+    r = max(8, int(v + 4) // 8 * 8)
+    if r < 0.9 * v:
+        r += 8
+    return r
+
+
+def expected_channels(m):
+    base = [32, 16, 24, 32, 64, 96, 160, 320]
+    last = 1280 if m < 1 else round8(1280 * m)
+    return tuple(round8(c * m) for c in base) + (last,)
+
+
+def expected_layout(m=1.):
+    """Parameter/persistent paths and shapes, from the layout rules."""
+    keys = {}
+
+    def conv_bn(prefix, cin, cout, k, groups=1):
+        keys[prefix + '/conv/conv/W'] = (cout, cin // groups, k, k)
+        for name in ('gamma', 'beta', 'avg_mean', 'avg_var'):
+            keys[prefix + '/bn/' + name] = (cout,)
+        keys[prefix + '/bn/N'] = ()
+
+    c0 = round8(32 * m)
+    conv_bn('conv', 3, c0, 3)
+    c1 = round8(16 * m)
+    # expanded_conv: expansion 1 -> no expand.
+    conv_bn('expanded_conv/depthwise', c0, c0, 3, groups=c0)
+    conv_bn('expanded_conv/project', c0, c1, 1)
+    cin = c1
+    for i, (cout, _) in enumerate(BLOCKS):
+        name = 'expanded_conv_{}'.format(i + 1)
+        inner = round8(cin * 6)
+        conv_bn(name + '/expand', cin, inner, 1)
+        conv_bn(name + '/depthwise', inner, inner, 3, groups=inner)
+        conv_bn(name + '/project', inner, round8(cout * m), 1)
+        cin = round8(cout * m)
+    last = 1280 if m < 1 else round8(1280 * m)
+    conv_bn('conv1', cin, last, 1)
+    keys['logits_conv/conv/W'] = (1001, last, 1, 1)
+    keys['logits_conv/conv/b'] = (1001,)
+    return keys
+
+
+def normalized_batch(model, size=65, seed=0):
+    rng = numpy.random.RandomState(seed)
+    img = rng.uniform(0, 255, (2, 3, size, size)).astype(numpy.float32)
+    return (img - model.mean) / model.std
+
+
+@pytest.fixture(scope='module')
+def model():
+    return MobileNetV2()
+
+
+def test_interface(model):
+    assert model.channels == (32, 16, 24, 32, 64, 96, 160, 320, 1280)
+    assert model.strides == (2, 2, 4, 8, 16, 16, 32, 32, 32)
+    assert model.g_channels == 1280
+    assert model.mean.shape == (3, 1, 1) and model.mean.dtype == numpy.float32
+    assert model.std.shape == (3, 1, 1) and model.std.dtype == numpy.float32
+    numpy.testing.assert_array_equal(model.mean, 128)
+    numpy.testing.assert_array_equal(model.std, 128)
+    # TF preprocessing: img / 128 - 1.
+    img = numpy.array([0., 128., 255.], dtype=numpy.float32)[:, None, None]
+    numpy.testing.assert_allclose(
+        (img - model.mean) / model.std, img / 128 - 1)
+    x = numpy.array([-1., 3., 7.], dtype=numpy.float32)
+    numpy.testing.assert_array_equal(
+        model.feature_activation(x).array, [0., 3., 6.])
+    assert model.pick == ('conv', 'expanded_conv', 'expanded_conv_2',
+                          'expanded_conv_5', 'expanded_conv_9',
+                          'expanded_conv_12', 'expanded_conv_15',
+                          'expanded_conv_16', 'conv1')
+    # The activations are separate layers, after the picked features.
+    names = model.layer_names
+    assert names.index('conv_relu6') == names.index('conv') + 1
+    assert names.index('conv1_relu6') == names.index('conv1') + 1
+
+
+def test_forward_backward(model):
+    x = normalized_batch(model)
+    stages, g = model(x)
+    assert len(stages) == len(model.channels) == 9
+    # TF 'SAME' padding: ceil(65 / stride).
+    sizes = [33, 33, 17, 9, 5, 5, 3, 3, 3]
+    for h, c, s, size in zip(stages, model.channels, model.strides, sizes):
+        assert isinstance(h, chainer.Variable)
+        assert h.shape == (2, c, size, size)
+        assert size == -(-65 // s)
+    assert g.shape == (2, model.g_channels, 1, 1)
+    expected_g = stages[-1].array.astype(numpy.float64).mean(axis=(2, 3))
+    numpy.testing.assert_allclose(g.array[:, :, 0, 0], expected_g, atol=1e-5)
+
+    # E_1 and E_9 are taken before ReLU6.
+    assert (stages[0].array < 0).any()
+    assert (stages[-1].array < 0).any()
+
+    model.cleargrads()
+    loss = sum(F.sum(h) for h in stages) + F.sum(g)
+    loss.backward()
+    assert numpy.abs(model.conv.conv.conv.W.grad).max() > 0
+    assert numpy.abs(model.conv1.conv.conv.W.grad).max() > 0
+    # The classifier is kept for loading but never computed.
+    assert model.logits_conv.conv.W.grad is None
+
+
+def test_test_mode_deterministic(model):
+    x = normalized_batch(model, size=33, seed=1)
+    with chainer.using_config('train', False), chainer.no_backprop_mode():
+        a = model(x)[1].array
+        b = model(x)[1].array
+    numpy.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize('m', [0.5, 1.4])
+def test_width_multiplier(m):
+    model = MobileNetV2(width_multiplier=m)
+    expected = expected_channels(m)
+    assert model.channels == expected
+    assert model.g_channels == expected[-1]
+    if m == 0.5:
+        assert expected == (16, 8, 16, 16, 32, 48, 80, 160, 1280)
+    else:
+        assert expected == (48, 24, 32, 48, 88, 136, 224, 448, 1792)
+    stages, g = model(normalized_batch(model, size=33))
+    assert tuple(h.shape[1] for h in stages) == expected
+    assert g.shape == (2, expected[-1], 1, 1)
+    shapes = {path.lstrip('/'): p.shape for path, p in model.namedparams()}
+    persistent = ('/avg_mean', '/avg_var', '/N')
+    assert shapes == {key: shape for key, shape in expected_layout(m).items()
+                      if not key.endswith(persistent)}
+
+
+def test_parameter_count(model):
+    n = sum(p.size for p in model.params())
+    n_logits = model.logits_conv.conv.W.size + model.logits_conv.conv.b.size
+    assert n_logits == 1280 * 1001 + 1001
+    assert n - n_logits == 2223872
+    assert 2.2e6 <= n - n_logits <= 2.25e6
+
+
+def test_bn_defaults(model):
+    assert isinstance(model.conv.bn, L.BatchNormalization)
+    assert model.conv.bn.eps == 1e-3
+    assert model.conv.bn.decay == 0.999
+    other = MobileNetV2(width_multiplier=0.35, bn_kwargs={'eps': 1e-5})
+    bn = other.expanded_conv_3.project.bn
+    assert bn.eps == 1e-5 and bn.decay == 0.999
+
+
+def test_multi_node_bn_dispatch(monkeypatch):
+    import chainermn.links
+
+    created = []
+
+    class FakeMNBN(L.BatchNormalization):
+        def __init__(self, size, comm, **kwargs):
+            created.append((size, comm, kwargs))
+            super(FakeMNBN, self).__init__(size, **kwargs)
+
+    monkeypatch.setattr(
+        chainermn.links, 'MultiNodeBatchNormalization', FakeMNBN)
+    comm = object()
+    model = MobileNetV2(width_multiplier=0.35, bn_kwargs={'comm': comm})
+    assert isinstance(model.conv.bn, FakeMNBN)
+    assert isinstance(model.expanded_conv_16.depthwise.bn, FakeMNBN)
+    assert len(created) == sum(
+        1 for link in model.links() if isinstance(link, FakeMNBN))
+    size, got_comm, kwargs = created[0]
+    assert size == 16 and got_comm is comm
+    assert kwargs == {'decay': 0.999, 'eps': 1e-3}
+
+
+def test_npz_layout_and_loading(tmpdir):
+    model = MobileNetV2()
+    expected = expected_layout()
+    assert {'conv/bn/gamma', 'conv/bn/avg_mean',
+            'expanded_conv_3/expand/conv/conv/W',
+            'logits_conv/conv/b'} <= set(expected)
+    assert 'expanded_conv/expand/conv/conv/W' not in expected
+
+    rng = numpy.random.RandomState(0)
+    for _, p in model.namedparams():
+        p.array[...] += 0.01 * rng.standard_normal(p.shape)
+    for link in model.links():
+        if isinstance(link, L.BatchNormalization):
+            link.avg_mean[...] = rng.standard_normal(link.avg_mean.shape)
+            link.avg_var[...] = rng.uniform(0.5, 2, link.avg_var.shape)
+            link.N = 7
+    path = str(tmpdir.join('mobilenet_v2.npz'))
+    chainer.serializers.save_npz(path, model)
+
+    with numpy.load(path) as npz:
+        saved = {key: npz[key].shape for key in npz.files}
+    assert saved == expected
+
+    loaded = MobileNetV2(pretrained_model=path)
+    params = dict(model.namedparams())
+    for name, p in loaded.namedparams():
+        numpy.testing.assert_array_equal(p.array, params[name].array)
+    numpy.testing.assert_array_equal(
+        loaded.expanded_conv_7.depthwise.bn.avg_var,
+        model.expanded_conv_7.depthwise.bn.avg_var)
+    assert loaded.conv1.bn.N == 7
+
+    x = normalized_batch(model, size=33)
+    with chainer.using_config('train', False), chainer.no_backprop_mode():
+        numpy.testing.assert_allclose(
+            loaded(x)[1].array, model(x)[1].array, rtol=1e-5)
+
+
+def test_npz_missing_key_fails(tmpdir):
+    model = MobileNetV2(width_multiplier=0.35)
+    path = str(tmpdir.join('m.npz'))
+    chainer.serializers.save_npz(path, model)
+    with numpy.load(path) as npz:
+        data = {k: npz[k] for k in npz.files if not k.startswith('conv1/')}
+    numpy.savez(path, **data)
+    with pytest.raises(KeyError):
+        MobileNetV2(pretrained_model=path, width_multiplier=0.35)
+
+
+def test_bad_pretrained_model():
+    with pytest.raises(ValueError, match='nonexistent'):
+        MobileNetV2(pretrained_model='nonexistent')
+    with pytest.raises(ValueError, match='width_multiplier'):
+        MobileNetV2(pretrained_model='imagenet', width_multiplier=0.5)
+    with pytest.raises(ValueError):
+        MobileNetV2(width_multiplier=0)
+
+
+def test_residual():
+    block = ExpandedConv2D(8, 8)
+    assert block.inner_channels == 48
+    assert hasattr(block, 'expand')
+    block.project.bn.gamma.array[...] = 0
+    block.project.bn.beta.array[...] = 0
+    x = numpy.random.RandomState(0).standard_normal(
+        (2, 8, 5, 5)).astype(numpy.float32)
+    with chainer.using_config('train', False):
+        numpy.testing.assert_allclose(block(x).array, x, atol=1e-6)
+    # No residual when the shape changes; no expand without expansion.
+    block = ExpandedConv2D(8, 16, expansion=1, expansion_divisor=1, stride=2)
+    assert not hasattr(block, 'expand')
+    assert block(x).shape == (2, 16, 3, 3)
+
+
+@pytest.mark.parametrize('size,ksize,stride,pad', [
+    (65, 3, 2, 2), (64, 3, 2, 1), (65, 3, 1, 2), (65, 1, 1, 0),
+    (4, 3, 2, 1), (3, 3, 2, 2)])
+def test_tf_same_pad(size, ksize, stride, pad):
+    assert tf_same_pad(size, ksize, stride) == pad
+
+
+def test_tf_convolution_same_padding():
+    rng = numpy.random.RandomState(0)
+    x = rng.standard_normal((1, 2, 6, 7)).astype(numpy.float32)
+    conv = TFConvolution2D(2, 3, 3, stride=2, nobias=True)
+    y = conv(x).array
+    assert y.shape == (1, 3, 3, 4)
+    # TF pads the odd extra pixel at the bottom/right: H 6 -> (0, 1),
+    # W 7 -> (1, 1).
+    xp = numpy.pad(x, ((0, 0), (0, 0), (0, 1), (1, 1)))
+    expected = F.convolution_2d(xp, conv.W.array, stride=2).array
+    numpy.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)

@@ -1,0 +1,30 @@
+// Lets a CUDA C kernel that uses only blockIdx/threadIdx/blockDim/gridDim,
+// arithmetic and atomicAdd compile with g++ and run on the CPU. The
+// launcher (emulator.py) sets the indices of each (block, thread) and calls
+// the kernel once per thread, serially, so atomicAdd is a plain add.
+#include <cmath>
+#include <cstdint>
+
+struct dim3 { unsigned int x, y, z; };
+
+static dim3 blockIdx, threadIdx, blockDim, gridDim;
+
+#define __global__
+#define __device__ inline
+#define __host__
+#define __forceinline__
+#define __restrict__
+
+static inline float atomicAdd(float* p, float v) {
+    float old = *p;
+    *p = old + v;
+    return old;
+}
+
+extern "C" void cuda_emulator_set(unsigned int gx, unsigned int bx,
+                                  unsigned int bdx, unsigned int tx) {
+    gridDim.x = gx; gridDim.y = 1; gridDim.z = 1;
+    blockDim.x = bdx; blockDim.y = 1; blockDim.z = 1;
+    blockIdx.x = bx; blockIdx.y = 0; blockIdx.z = 0;
+    threadIdx.x = tx; threadIdx.y = 0; threadIdx.z = 0;
+}
