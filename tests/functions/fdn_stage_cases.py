@@ -40,13 +40,15 @@ FIXED = [
 def degenerate_keys(batch, shapes, weighted, train):
     """Keys of gradients that are zero in exact arithmetic and pure float32
     rounding in practice: an input with one value per channel (batch 1,
-    1x1) through train-mode BN, whose output is then the constant beta.
-    Chainer warns about such batches; they are compared more loosely."""
-    if not (weighted and train and batch == 1):
+    1x1) through train-mode BN, whose output is then the constant beta
+    (Chainer warns about such batches), or nearly so: with two values per
+    channel the normalised output is +-1 up to eps. They are compared more
+    loosely."""
+    if not (weighted and train):
         return set()
     keys = set()
     for t, (_, h, w) in enumerate(shapes):
-        if h * w == 1:
+        if batch * h * w <= 2:
             keys |= {'gx{}'.format(t), '/conv{}/W'.format(t)}
     return keys
 
@@ -87,7 +89,7 @@ def _kind(key):
     return ''.join(ch for ch in key if not ch.isdigit())
 
 
-def assert_close(ref, got, rtol=1e-5, loose=(), loose_rtol=1e-4):
+def assert_close(ref, got, rtol=1e-5, loose=(), loose_rtol=1e-3):
     """Relative error below rtol, relative to the largest magnitude among
     quantities of the same kind (every input gradient, every conv weight
     gradient, ...). A gradient that is zero in exact arithmetic, such as
