@@ -7,6 +7,7 @@ SGD step, prunes the weights and prints what it did.
 """
 
 import argparse
+import os
 import time
 
 import numpy
@@ -18,8 +19,20 @@ import sparsemask
 from sparsemask.backbones import MobileNetV2
 
 
+PAPER_ARCH = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'configs', 'arch',
+    'sparsemask_mobilenetv2_voc.yaml')
+
+
 def n_params(link):
     return sum(p.size for p in link.params())
+
+
+def decoder_params(model):
+    # the per-connection weights and BN of the search model are not counted
+    # (they do not exist after pruning); BN shift/scale after each sum are
+    return sum(p.size for n, p in model.decoder.namedparams()
+               if not n.endswith('/w')) + n_params(model.head)
 
 
 def main():
@@ -64,9 +77,15 @@ def main():
     print('pruned at sigma=1e-3: {} of {} connections kept (one step '
           'cannot sparsify; a real search runs for epochs)'.format(
               pruned.n_connections, c.n_connections))
-    print('parameters: encoder {:.3f}M, search decoder+head {:.3f}M'.format(
-        n_params(model.backbone) / 1e6,
-        (n_params(model.decoder) + n_params(model.head)) / 1e6))
+    encoder = n_params(model.backbone) - n_params(model.backbone.logits_conv)
+    paper = sparsemask.SparseMask(
+        MobileNetV2(), args.n_class,
+        connectivity=sparsemask.Connectivity.from_yaml(PAPER_ARCH))
+    print('parameters: encoder {:.3f}M (paper 2.22M); full FDN decoder+head '
+          '{:.3f}M (paper 1.93M); the paper\'s searched decoder+head {:.3f}M '
+          '(paper 0.56M, {} connections)'.format(
+              encoder / 1e6, decoder_params(model) / 1e6,
+              decoder_params(paper) / 1e6, paper.connectivity.n_connections))
 
 
 if __name__ == '__main__':
