@@ -3,6 +3,7 @@
 import os
 
 import chainer
+from chainer import initializers
 import chainer.functions as F
 
 
@@ -68,3 +69,25 @@ def materialize_params(link, in_size=32):
     x = link.xp.zeros((1, 3, in_size, in_size), dtype=chainer.get_dtype())
     with chainer.using_config('train', False), chainer.no_backprop_mode():
         link.forward(x)
+
+
+def chainercv_pretrained_args(pretrained_model):
+    """Splits ``pretrained_model`` for a ChainerCV model and a later load.
+
+    Args:
+        pretrained_model (str): None, ``'imagenet'`` or an ``.npz`` path
+            (checked with :func:`check_pretrained_model` first).
+
+    Returns:
+        tuple: ``(cv_pretrained_model, initialW, path)``: what to pass to
+        ChainerCV's constructor, its weight initializer (zeros when a file
+        overwrites the weights anyway) and the npz path to load afterwards
+        (or None).
+
+    """
+    check_pretrained_model(pretrained_model, ('imagenet',))
+    if pretrained_model == 'imagenet':
+        return 'imagenet', None, None
+    if pretrained_model:
+        return None, initializers.Zero(), pretrained_model
+    return None, None, None

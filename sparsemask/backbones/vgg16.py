@@ -5,11 +5,10 @@ from __future__ import division
 import numpy
 
 import chainer
-from chainer import initializers
 
 from chainercv.links.model.vgg.vgg16 import VGG16 as _VGG16
 
-from sparsemask.backbones._util import check_pretrained_model
+from sparsemask.backbones._util import chainercv_pretrained_args
 from sparsemask.backbones._util import global_average
 from sparsemask.backbones._util import materialize_params
 
@@ -53,15 +52,8 @@ class VGG16(_VGG16):
     g_channels = 512
 
     def __init__(self, pretrained_model=None):
-        check_pretrained_model(pretrained_model, ('imagenet',))
-        if pretrained_model == 'imagenet':
-            cv_pretrained_model, initialW, path = 'imagenet', None, None
-        elif pretrained_model:
-            # The weights are overwritten by load_npz below.
-            cv_pretrained_model, path = None, pretrained_model
-            initialW = initializers.Zero()
-        else:
-            cv_pretrained_model, initialW, path = None, None, None
+        cv_pretrained_model, initialW, path = chainercv_pretrained_args(
+            pretrained_model)
         super(VGG16, self).__init__(
             n_class=1000, pretrained_model=cv_pretrained_model,
             initialW=initialW)
