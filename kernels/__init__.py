@@ -1,0 +1,1 @@
+"""CUDA C sources of SparseMask (installed as ``sparsemask.kernels``)."""

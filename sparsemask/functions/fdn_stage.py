@@ -2,6 +2,7 @@ import numpy
 
 import chainer
 from chainer import backend
+import chainer.functions as F
 from chainer import function_node
 from chainer.utils import type_check
 
@@ -413,7 +414,6 @@ def fdn_stage(xs, Ws, size, gamma=None, beta=None, w=None, normalize=True,
         ~chainer.Variable: ``(N, C_out, H, W)``.
 
     """
-    import chainer.functions as F
     T = len(xs)
     if T == 0 or len(Ws) != T:
         raise ValueError('fdn_stage needs one weight matrix per input, got '
