@@ -2,6 +2,8 @@
 
 import os
 
+import numpy
+
 import chainer
 from chainer import initializers
 import chainer.functions as F
@@ -91,3 +93,38 @@ def chainercv_pretrained_args(pretrained_model):
     if pretrained_model:
         return None, initializers.Zero(), pretrained_model
     return None, None, None
+
+
+class ChainerCVEncoderMixin(object):
+    """What the ChainerCV-based encoders share: they become feature
+    extractors of their :attr:`stage_names` and return ``(stages, g)``.
+
+    The class using it defines ``stage_names`` and has a ChainerCV
+    :class:`~chainercv.links.PickableSequentialChain` as its other base.
+    """
+
+    def _to_encoder(self, path):
+        # activated features, ImageNet mean and unit std; fc layers removed
+        self.std = numpy.ones((3, 1, 1), dtype=numpy.float32)
+        self.feature_activation = None
+        self.pick = self.stage_names
+        self.remove_unused()
+        if path:
+            # files with or without the fc layers load (extra keys ignored)
+            chainer.serializers.load_npz(path, self)
+        materialize_params(self)
+
+    def forward(self, x):
+        """Computes the encoder stages and G.
+
+        Args:
+            x (~chainer.Variable or array): Normalized images
+                ``(img - mean) / std`` of shape (N, 3, H, W).
+
+        Returns:
+            tuple: ``(stages, g)``: the stage features (finest first) and
+            the spatial mean of the last one, ``(N, g_channels, 1, 1)``.
+
+        """
+        stages = super(ChainerCVEncoderMixin, self).forward(x)
+        return stages, global_average(stages[-1])

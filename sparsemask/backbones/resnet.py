@@ -2,18 +2,13 @@
 
 from __future__ import division
 
-import numpy
-
-import chainer
-
 from chainercv.links.model.resnet.resnet import ResNet
 
 from sparsemask.backbones._util import chainercv_pretrained_args
-from sparsemask.backbones._util import global_average
-from sparsemask.backbones._util import materialize_params
+from sparsemask.backbones._util import ChainerCVEncoderMixin
 
 
-class ResNetBackbone(ResNet):
+class ResNetBackbone(ChainerCVEncoderMixin, ResNet):
     """ResNet encoder with the stages ``conv1`` .. ``res5``.
 
     This is :class:`chainercv.links.model.resnet.ResNet` with :obj:`pick`
@@ -62,30 +57,7 @@ class ResNetBackbone(ResNet):
         super(ResNetBackbone, self).__init__(
             n_layer, n_class=1000, pretrained_model=cv_pretrained_model,
             initialW=initialW, fc_kwargs={}, arch=arch)
-        self.std = numpy.ones((3, 1, 1), dtype=numpy.float32)
-        self.feature_activation = None
-        self.pick = self.stage_names
-        self.remove_unused()
-        if path:
-            # Loads files with or without fc6 (extra keys are ignored).
-            chainer.serializers.load_npz(path, self)
-        materialize_params(self)
-
-    def forward(self, x):
-        """Computes the encoder stages and G.
-
-        Args:
-            x (~chainer.Variable or array): Normalized images
-                ``(img - mean) / std`` of shape (N, 3, H, W).
-
-        Returns:
-            tuple: ``(stages, g)``: :obj:`stages` is a tuple of the 5 stage
-            features (finest first), :obj:`g` the spatial mean of the last
-            one, of shape (N, 2048, 1, 1).
-
-        """
-        stages = super(ResNetBackbone, self).forward(x)
-        return stages, global_average(stages[-1])
+        self._to_encoder(path)
 
 
 class ResNet50(ResNetBackbone):

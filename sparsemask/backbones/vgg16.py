@@ -2,18 +2,13 @@
 
 from __future__ import division
 
-import numpy
-
-import chainer
-
 from chainercv.links.model.vgg.vgg16 import VGG16 as _VGG16
 
 from sparsemask.backbones._util import chainercv_pretrained_args
-from sparsemask.backbones._util import global_average
-from sparsemask.backbones._util import materialize_params
+from sparsemask.backbones._util import ChainerCVEncoderMixin
 
 
-class VGG16(_VGG16):
+class VGG16(ChainerCVEncoderMixin, _VGG16):
     """VGG-16 encoder with the stages ``pool1`` .. ``pool5``.
 
     This is :class:`chainercv.links.VGG16` with :obj:`pick` set to the
@@ -57,27 +52,4 @@ class VGG16(_VGG16):
         super(VGG16, self).__init__(
             n_class=1000, pretrained_model=cv_pretrained_model,
             initialW=initialW)
-        self.std = numpy.ones((3, 1, 1), dtype=numpy.float32)
-        self.feature_activation = None
-        self.pick = self.stage_names
-        self.remove_unused()
-        if path:
-            # Loads files with or without fc6-fc8 (extra keys are ignored).
-            chainer.serializers.load_npz(path, self)
-        materialize_params(self)
-
-    def forward(self, x):
-        """Computes the encoder stages and G.
-
-        Args:
-            x (~chainer.Variable or array): Normalized images
-                ``(img - mean) / std`` of shape (N, 3, H, W).
-
-        Returns:
-            tuple: ``(stages, g)``: :obj:`stages` is a tuple of the 5 stage
-            features (finest first), :obj:`g` the spatial mean of the last
-            one, of shape (N, 512, 1, 1).
-
-        """
-        stages = super(VGG16, self).forward(x)
-        return stages, global_average(stages[-1])
+        self._to_encoder(path)

@@ -3,7 +3,6 @@ import os
 import numpy
 import pytest
 
-import chainer
 import chainer.functions as F
 
 from sparsemask import backbones
