@@ -32,6 +32,21 @@ __device__ __forceinline__ InterpAxis interp_axis(int o, int n_out, int n_in) {
     return a;
 }
 
+// Splits a flat (N, C, H, W) index into x, y and the plane n * C + c.
+struct OutIndex {
+    int x, y;
+    long long nc;
+};
+
+__device__ __forceinline__ OutIndex out_index(long long i, int H, int W) {
+    OutIndex o;
+    o.x = (int)(i % W);
+    long long r = i / W;
+    o.y = (int)(r % H);
+    o.nc = r / H;
+    return o;
+}
+
 // One thread per output element (grid-stride loop).
 //   z_ptrs: T pointers to float arrays (N, C, h_t, w_t)
 //   sizes:  2T ints, h_t and w_t
@@ -45,12 +60,10 @@ extern "C" __global__ void fdn_stage_forward(
     long long step = (long long)blockDim.x * gridDim.x;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
          i < total; i += step) {
-        int x = (int)(i % W);
-        long long r = i / W;
-        int y = (int)(r % H);
-        r /= H;
-        int c = (int)(r % C);
-        long long nc = r;  // n * C + c
+        OutIndex o = out_index(i, H, W);
+        int x = o.x, y = o.y;
+        long long nc = o.nc;  // n * C + c
+        int c = (int)(nc % C);
         float acc = shift[c];
         for (int t = 0; t < T; ++t) {
             const float* z = (const float*)z_ptrs[t];
@@ -87,10 +100,9 @@ extern "C" __global__ void fdn_stage_backward(
     long long step = (long long)blockDim.x * gridDim.x;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
          i < total; i += step) {
-        int x = (int)(i % W);
-        long long r = i / W;
-        int y = (int)(r % H);
-        long long nc = r / H;
+        OutIndex o = out_index(i, H, W);
+        int x = o.x, y = o.y;
+        long long nc = o.nc;
         float g = gy[i];
         for (int t = 0; t < T; ++t) {
             int h = sizes[2 * t], w = sizes[2 * t + 1];

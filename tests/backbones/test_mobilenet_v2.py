@@ -6,6 +6,9 @@ import chainer.functions as F
 import chainer.links as L
 
 from sparsemask.backbones import MobileNetV2
+from tests.backbones.common import backward_all
+from tests.backbones.common import check_g_is_mean_of_last_stage
+from tests.backbones.common import normalized_batch
 from sparsemask.backbones._tf_conv import tf_same_pad
 from sparsemask.backbones._tf_conv import TFConvolution2D
 from sparsemask.backbones.mobilenet_v2 import ExpandedConv2D
@@ -63,11 +66,6 @@ def expected_layout(m=1.):
     return keys
 
 
-def normalized_batch(model, size=65, seed=0):
-    rng = numpy.random.RandomState(seed)
-    img = rng.uniform(0, 255, (2, 3, size, size)).astype(numpy.float32)
-    return (img - model.mean) / model.std
-
 
 @pytest.fixture(scope='module')
 def model():
@@ -110,16 +108,13 @@ def test_forward_backward(model):
         assert h.shape == (2, c, size, size)
         assert size == -(-65 // s)
     assert g.shape == (2, model.g_channels, 1, 1)
-    expected_g = stages[-1].array.astype(numpy.float64).mean(axis=(2, 3))
-    numpy.testing.assert_allclose(g.array[:, :, 0, 0], expected_g, atol=1e-5)
+    check_g_is_mean_of_last_stage(stages, g)
 
     # E_1 and E_9 are taken before ReLU6.
     assert (stages[0].array < 0).any()
     assert (stages[-1].array < 0).any()
 
-    model.cleargrads()
-    loss = sum(F.sum(h) for h in stages) + F.sum(g)
-    loss.backward()
+    backward_all(model, stages, g)
     assert numpy.abs(model.conv.conv.conv.W.grad).max() > 0
     assert numpy.abs(model.conv1.conv.conv.W.grad).max() > 0
     # The classifier is kept for loading but never computed.

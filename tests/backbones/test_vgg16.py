@@ -2,16 +2,13 @@ import numpy
 import pytest
 
 import chainer
-import chainer.functions as F
 import chainercv
 
 from sparsemask.backbones import VGG16
+from tests.backbones.common import backward_all
+from tests.backbones.common import check_g_is_mean_of_last_stage
+from tests.backbones.common import normalized_batch
 
-
-def normalized_batch(model, size=65, seed=0):
-    rng = numpy.random.RandomState(seed)
-    img = rng.uniform(0, 255, (2, 3, size, size)).astype(numpy.float32)
-    return (img - model.mean) / model.std
 
 
 @pytest.fixture(scope='module')
@@ -45,13 +42,10 @@ def test_forward_backward(model):
         assert h.shape == (2, c, size, size)
         assert size == -(-65 // s)
     assert g.shape == (2, model.g_channels, 1, 1)
-    expected_g = stages[-1].array.astype(numpy.float64).mean(axis=(2, 3))
-    numpy.testing.assert_allclose(g.array[:, :, 0, 0], expected_g, atol=1e-5)
+    check_g_is_mean_of_last_stage(stages, g)
     assert all((h.array >= 0).all() for h in stages)
 
-    model.cleargrads()
-    loss = sum(F.sum(h) for h in stages) + F.sum(g)
-    loss.backward()
+    backward_all(model, stages, g)
     assert numpy.abs(model.conv1_1.conv.W.grad).max() > 0
     assert numpy.abs(model.conv5_3.conv.W.grad).max() > 0
 
