@@ -5,7 +5,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-EXTRAS := test
+EXTRAS := test,mn
 
 .PHONY: demo test test-all venv clean-venv
 

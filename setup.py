@@ -22,6 +22,7 @@ install_requires = [
     'pillow',
     'pyyaml',
     'matplotlib',
+    'scipy',  # SBD's .mat labels (VOC trainaug)
     'setuptools<74',
 ]
 
@@ -31,7 +32,7 @@ extras_require = {
     'cuda13': ['cupy-cuda13x>=13.6,<13.7'],
     'onnx': ['onnx>=1.18,<1.19', 'onnxruntime'],
     'tasks': ['pysodmetrics', 'pyedgeeval', 'prettytable'],
-    'test': ['pytest', 'scipy'],
+    'test': ['pytest'],
 }
 
 setup(

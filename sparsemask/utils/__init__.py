@@ -1,1 +1,2 @@
+from sparsemask.utils.atomic_write import atomic_open  # NOQA
 from sparsemask.utils.atomic_write import atomic_write_text  # NOQA

@@ -1,26 +1,35 @@
+import contextlib
 import os
 import tempfile
 
 
-def atomic_write_text(path, text):
-    """Writes ``text`` to ``path`` so that a reader sees the old file or
-    the whole new one, never a truncated one.
+@contextlib.contextmanager
+def atomic_open(path, mode='wb'):
+    """Opens a temporary file that replaces ``path`` when the block ends.
 
-    The text goes to a temporary file in the same directory, which is
-    flushed, synced and renamed over ``path``.
+    The data goes to a temporary file in the same directory, which is
+    flushed, synced and renamed over ``path``, so that a reader (or a run
+    resumed after a kill) sees the old file or the whole new one, never a
+    truncated one. If the block raises, ``path`` is left untouched and the
+    temporary file is removed.
 
     Args:
         path (str): the destination file.
-        text (str): the contents.
+        mode (str): ``'wb'`` or ``'w'``.
+
+    Yields:
+        file: the open temporary file.
 
     """
+    if mode not in ('w', 'wb'):
+        raise ValueError("mode must be 'w' or 'wb', not {!r}".format(mode))
     path = os.path.abspath(path)
     directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.',
                                suffix='.tmp', dir=directory)
     try:
-        with os.fdopen(fd, 'w') as f:
-            f.write(text)
+        with os.fdopen(fd, mode) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -28,3 +37,15 @@ def atomic_write_text(path, text):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def atomic_write_text(path, text):
+    """Writes ``text`` to ``path`` atomically (see :func:`atomic_open`).
+
+    Args:
+        path (str): the destination file.
+        text (str): the contents.
+
+    """
+    with atomic_open(path, 'w') as f:
+        f.write(text)

@@ -1,0 +1,102 @@
+from __future__ import division
+
+import chainer
+from chainer.training import extension
+
+
+class PolyLearningRate(extension.Extension):
+    """Poly learning rate for groups of parameters with their own base
+    rates (the paper's encoder 0.005 and decoder 0.05).
+
+    The update with index ``t`` (``t = 0 .. max_iter - 1``) runs at
+    ``base_lr * (1 - t / max_iter) ** power``; after the last update the
+    rate is 0. The rate is written into each parameter's update rule, so
+    one optimizer serves every group, and is reported as ``lr/<group>``
+    (the rate of the update just made).
+
+    The rate is a function of the updater's iteration, never of a counter
+    that a resume could reset: :meth:`initialize` reads the iteration, and
+    :meth:`serialize` re-applies the rate of the restored iteration, so the
+    first update after a resume uses the rate the uninterrupted run would
+    use, whichever of this extension and the snapshot is initialised first
+    (Chainer's ``PolynomialShift`` runs that update at the initial rate).
+
+    Args:
+        groups (sequence of tuple): ``(name, base_lr, links)``; ``links`` is
+            a :class:`chainer.Link` or a sequence of them. Every parameter
+            of the optimizer's target must be in exactly one group.
+        max_iter (int): the number of updates.
+        power (float): the exponent (0.9 in the paper).
+        optimizer (~chainer.Optimizer): by default the updater's main one.
+
+    """
+
+    trigger = 1, 'iteration'
+    priority = extension.PRIORITY_WRITER
+
+    def __init__(self, groups, max_iter, power=0.9, optimizer=None):
+        if max_iter < 1:
+            raise ValueError('max_iter must be positive, not {}'.format(
+                max_iter))
+        self._groups = []
+        for name, base_lr, links in groups:
+            if isinstance(links, chainer.Link):
+                links = (links,)
+            params = [p for link in links for p in link.params()]
+            self._groups.append((name, float(base_lr), params))
+        self._max_iter = int(max_iter)
+        self._power = power
+        self._optimizer = optimizer
+        self._t = 0
+        self._bound = False
+
+    def lr(self, base_lr, t):
+        """The rate of update ``t`` for a group with base rate ``base_lr``.
+
+        Args:
+            base_lr (float): the group's base rate.
+            t (int): the update index.
+
+        Returns:
+            float: the rate.
+
+        """
+        return base_lr * max(1 - t / self._max_iter, 0) ** self._power
+
+    def initialize(self, trainer):
+        optimizer = self._optimizer or trainer.updater.get_optimizer('main')
+        target = optimizer.target
+        grouped = {id(p) for _, _, params in self._groups for p in params}
+        missing = [name for name, p in target.namedparams()
+                   if id(p) not in grouped]
+        if missing:
+            raise ValueError(
+                'PolyLearningRate: parameters in no group: {}'.format(
+                    ', '.join(missing[:5])
+                    + (' ...' if len(missing) > 5 else '')))
+        self._bound = True
+        self._apply(trainer.updater.iteration)
+
+    def __call__(self, trainer):
+        t = trainer.updater.iteration
+        chainer.reporter.report(
+            {'lr/' + name: self.lr(base_lr, t - 1)
+             for name, base_lr, _ in self._groups})
+        self._apply(t)
+
+    def serialize(self, serializer):
+        self._t = int(serializer('_t', self._t))
+        if isinstance(serializer, chainer.serializer.Deserializer) \
+                and self._bound:
+            self._apply(self._t)
+
+    def _apply(self, t):
+        self._t = t
+        for _, base_lr, params in self._groups:
+            lr = self.lr(base_lr, t)
+            for p in params:
+                if p.update_rule is None:
+                    raise RuntimeError(
+                        'PolyLearningRate: set up the optimizer before the '
+                        'trainer runs')
+                p.update_rule.hyperparam.lr = lr

@@ -1,0 +1,231 @@
+import glob
+import os
+import shutil
+import sys
+
+import numpy
+
+import chainer
+from chainer import training
+from chainer.training import extensions
+from chainer.training import triggers
+from chainercv.extensions import SemanticSegmentationEvaluator
+from chainercv.links import PixelwiseSoftmaxClassifier
+
+from sparsemask.datasets.random_transform_dataset import \
+    RandomTransformDataset
+from sparsemask.extensions import ClipConnectionWeights
+from sparsemask.extensions import FailOnNonFinite
+from sparsemask.extensions import PolyLearningRate
+from sparsemask.extensions import Pruning
+from sparsemask.extensions import SparseLoss
+from sparsemask.iterators import EpochShuffleOrderSampler
+from sparsemask.training.build_datasets import build_datasets
+from sparsemask.training.build_model import build_model
+from sparsemask.training.config import ConfigError
+from sparsemask.training.config import dump_config
+from sparsemask.transforms import SegmentationTrainTransform
+from sparsemask.utils.atomic_write import atomic_open
+from sparsemask.utils.atomic_write import atomic_write_text
+
+
+SNAPSHOT = 'snapshot_iter_{.updater.iteration}'
+
+
+def _every_or_last(interval, max_iter):
+    def trigger(trainer):
+        it = trainer.updater.iteration
+        return it % interval == 0 or it == max_iter
+    return trigger
+
+
+def _check_out(out, resume, config_text, is_writer):
+    snapshots = glob.glob(os.path.join(out, 'snapshot_iter_*'))
+    saved = os.path.join(out, 'config.yaml')
+    if resume:
+        if os.path.isfile(saved):
+            with open(saved) as f:
+                old = f.read()
+            if old != config_text:
+                import difflib
+                diff = ''.join(difflib.unified_diff(
+                    old.splitlines(True), config_text.splitlines(True),
+                    saved, 'this run'))
+                raise ConfigError(
+                    '--resume: the configuration differs from the one the run '
+                    'in {} started with:\n{}'.format(out, diff))
+        return
+    if snapshots:
+        raise ConfigError(
+            '{} already holds snapshots of a run ({}); pass --resume to '
+            'continue it, or choose another --out'.format(
+                out, os.path.basename(max(snapshots, key=os.path.getmtime))))
+
+
+def _remove_stale_temporaries(out):
+    # a kill during a snapshot leaves Chainer's temporary directory behind;
+    # the snapshot itself is renamed into place only when complete
+    for path in glob.glob(os.path.join(out, 'tmpsnapshot_iter_*')):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _weight_decay(optimizer, model, rate, connection_weights):
+    hook = chainer.optimizer_hooks.WeightDecay(rate)
+    for name, param in model.namedparams():
+        if not connection_weights and name.endswith('/w') \
+                and name.startswith('/decoder/'):
+            continue
+        param.update_rule.add_hook(hook)
+
+
+def run_training(config, mode, out, device=-1, comm=None, resume=False,
+                 log=sys.stdout):
+    """Runs a search or a retraining as the config says.
+
+    Args:
+        config (dict): a resolved configuration
+            (:func:`sparsemask.training.load_config`).
+        mode (str): ``'search'`` or ``'retrain'``.
+        out (str): the output directory.
+        device (int): GPU id, -1 for CPU.
+        comm: a ChainerMN communicator, or None.
+        resume (bool): continue from the newest snapshot in ``out``.
+        log (file): where rank 0 prints progress.
+
+    Returns:
+        dict: ``model`` (the trained :class:`~sparsemask.links.SparseMask`),
+        ``trainer``, and for a search ``connectivity`` (the pruned
+        architecture).
+
+    """
+    is_writer = comm is None or comm.rank == 0
+    tc = config['train']
+    lc = config['log']
+    config_text = '# train/{}.py\n'.format(mode) + dump_config(config)
+    if is_writer:
+        _check_out(out, resume, config_text, is_writer)
+        if not os.path.isdir(out):
+            os.makedirs(out)
+        _remove_stale_temporaries(out)
+        atomic_write_text(os.path.join(out, 'config.yaml'), config_text)
+    if comm is not None:
+        comm.mpi_comm.barrier()
+
+    # data
+    if is_writer:
+        train, val, label_names = build_datasets(config['dataset'])
+    else:
+        train = val = label_names = None
+    if comm is not None:
+        import chainermn
+        label_names = comm.bcast_obj(label_names)
+        train = chainermn.scatter_dataset(train, comm, shuffle=True,
+                                          seed=tc['seed'])
+    n_class = len(label_names)
+
+    chainer.global_config.dtype = numpy.float32
+    numpy.random.seed(tc['seed'])
+    model = build_model(config['model'], mode, n_class, comm=comm)
+    if tc['freeze_encoder']:
+        model.backbone.disable_update()
+    if device >= 0:
+        chainer.cuda.get_device_from_id(device).use()
+        model.to_gpu()
+    classifier = PixelwiseSoftmaxClassifier(model, ignore_label=-1)
+
+    crop = tc['crop_size']
+    transform = SegmentationTrainTransform(
+        model.mean, model.std, (crop, crop) if isinstance(crop, int) else crop,
+        scale_range=tuple(tc['scale_range']), flip=tc['flip'])
+    rank = 0 if comm is None else comm.rank
+    train = RandomTransformDataset(train, transform,
+                                   seed=tc['seed'] * 1000 + rank)
+    sampler = EpochShuffleOrderSampler(tc['seed'])
+    if tc['loaderjob']:
+        train_iter = chainer.iterators.MultiprocessIterator(
+            train, tc['batchsize'], n_processes=tc['loaderjob'],
+            order_sampler=sampler)
+    else:
+        train_iter = chainer.iterators.SerialIterator(
+            train, tc['batchsize'], order_sampler=sampler)
+    iters_per_epoch = -(-len(train) // tc['batchsize'])
+    max_iter = tc['iterations'] or tc['epochs'] * iters_per_epoch
+
+    optimizer = chainer.optimizers.MomentumSGD(
+        lr=tc['lr_decoder'], momentum=tc['momentum'])
+    if comm is not None:
+        import chainermn
+        optimizer = chainermn.create_multi_node_optimizer(optimizer, comm)
+    optimizer.setup(classifier)
+    if tc['weight_decay']:
+        _weight_decay(optimizer, model, tc['weight_decay'],
+                      tc['connection_weight_decay'])
+
+    updater = training.updaters.StandardUpdater(
+        train_iter, optimizer, device=device)
+    trainer = training.Trainer(updater, (max_iter, 'iteration'), out=out)
+
+    eval_interval = lc['eval_interval'] or iters_per_epoch
+    snapshot_interval = lc['snapshot_interval'] or iters_per_epoch
+    trainer.extend(FailOnNonFinite())
+    trainer.extend(PolyLearningRate(
+        [('encoder', tc['lr_encoder'], model.backbone),
+         ('decoder', tc['lr_decoder'], [model.decoder, model.head])],
+        max_iter, power=tc['lr_power']))
+    if mode == 'search':
+        trainer.extend(SparseLoss(tc['lam']))
+        trainer.extend(ClipConnectionWeights())
+        pruning = Pruning(sigma=tc['sigma'], merge=tc['merge'], comm=comm)
+        trainer.extend(pruning, trigger=_every_or_last(
+            lc['prune_interval'] or max_iter, max_iter))
+
+    if is_writer:
+        val_iter = chainer.iterators.SerialIterator(
+            val, 1, repeat=False, shuffle=False)
+    else:
+        val_iter = None
+    trainer.extend(
+        SemanticSegmentationEvaluator(val_iter, model, label_names, comm=comm),
+        name='val', trigger=_every_or_last(eval_interval, max_iter))
+
+    trainer.extend(
+        extensions.snapshot(filename=SNAPSHOT, autoload=resume,
+                            n_retains=lc['n_snapshots'],
+                            condition=lambda: is_writer),
+        trigger=_every_or_last(snapshot_interval, max_iter))
+
+    if is_writer:
+        log_trigger = (lc['log_interval'], 'iteration')
+        trainer.extend(extensions.LogReport(trigger=log_trigger))
+        entries = ['epoch', 'iteration', 'main/loss']
+        if mode == 'search':
+            entries += ['main/sparse_loss']
+        entries += ['val/main/miou', 'val/main/pixel_accuracy',
+                    'lr/decoder', 'elapsed_time']
+        trainer.extend(extensions.PrintReport(entries, out=log),
+                       trigger=log_trigger)
+        if extensions.PlotReport.available():
+            losses = ['main/loss'] + (
+                ['main/sparse_loss'] if mode == 'search' else [])
+            trainer.extend(extensions.PlotReport(
+                losses, 'iteration', trigger=log_trigger,
+                filename='loss.png'))
+            trainer.extend(extensions.PlotReport(
+                ['val/main/miou'], 'iteration', trigger=log_trigger,
+                filename='miou.png'))
+        progress = lc['progress_bar']
+        if progress is None:
+            progress = getattr(log, 'isatty', lambda: False)()
+        if progress:
+            trainer.extend(extensions.ProgressBar(
+                update_interval=1, out=log))
+
+    trainer.run()
+
+    if is_writer:
+        with atomic_open(os.path.join(out, 'model.npz'), 'wb') as f:
+            chainer.serializers.save_npz(f, model)
+    result = {'model': model, 'trainer': trainer}
+    if mode == 'search':
+        result['connectivity'] = pruning.connectivity
+    return result

@@ -1,0 +1,106 @@
+"""Prunes a finished (or running) search offline (paper Sec. 3.3).
+
+Reads the connection weights of a search — the newest snapshot in its
+output directory, its ``connection_weights.npz``, or a given snapshot — and
+writes ``arch.yaml``, ``connection_weights.npz`` and the heatmap
+``connection_weights.png`` into ``--out``. Use it to try another threshold
+or the authors' stage merges without searching again.
+
+Examples::
+
+    python train/prune.py --search result/demo_search --out result/sigma0.01 \\
+        train.sigma=0.01
+    python train/prune.py --search result/demo_search/snapshot_iter_100 \\
+        --out result/at100
+"""
+
+import argparse
+import glob
+import os
+import sys
+
+import numpy
+
+import chainer
+
+from sparsemask.extensions import load_connection_weights
+from sparsemask.extensions import write_pruning_result
+from sparsemask.training import build_model
+from sparsemask.training import ConfigError
+from sparsemask.training import load_config
+
+
+def _weights_from_snapshot(path, config):
+    prefix = 'updater/model:main/predictor/'
+    with numpy.load(path) as f:
+        key = prefix + 'head/W'
+        if key not in f.files:
+            raise ConfigError('{}: not a snapshot of train/search.py or '
+                              'train/retrain.py (no {})'.format(path, key))
+        n_class = f[key].shape[0]
+    model = build_model(config['model'], 'search', n_class)
+    try:
+        chainer.serializers.load_npz(
+            path, model, path=prefix)
+    except (KeyError, ValueError) as e:
+        raise ConfigError(
+            '{}: not a search snapshot of this configuration (missing {}); '
+            'is it a retraining, or a different model.backbone?'.format(
+                path, e))
+    return model.connection_weights(), model.connectivity.n_stages
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--search', required=True,
+                        help='a search output directory, a snapshot, or a '
+                        'connection_weights.npz')
+    parser.add_argument('--config', default=None,
+                        help='the search config (default: config.yaml of '
+                        'the search directory)')
+    parser.add_argument('--out', default=None,
+                        help='output directory (default: pruned/ beside '
+                        'the source)')
+    parser.add_argument('overrides', nargs='*', metavar='section.key=value',
+                        help='e.g. train.sigma=0.01 train.merge=true')
+    args = parser.parse_args(argv)
+    source = args.search
+    config_path = args.config
+    if config_path is None and os.path.isdir(source):
+        config_path = os.path.join(source, 'config.yaml')
+    try:
+        config = load_config(config_path, args.overrides)
+        if os.path.isdir(source):
+            snapshots = glob.glob(os.path.join(source, 'snapshot_iter_*'))
+            if snapshots:
+                source = max(snapshots, key=os.path.getmtime)
+            elif os.path.isfile(os.path.join(source,
+                                             'connection_weights.npz')):
+                source = os.path.join(source, 'connection_weights.npz')
+            else:
+                raise ConfigError('{} holds neither snapshots nor '
+                                  'connection_weights.npz'.format(source))
+        if not os.path.isfile(source):
+            raise ConfigError('{} does not exist'.format(source))
+        if source.endswith('.npz') and 'connection_weights' in source:
+            weights = load_connection_weights(source)
+            n_stages = max(weights)
+        else:
+            weights, n_stages = _weights_from_snapshot(source, config)
+    except ConfigError as e:
+        sys.exit('error: {}'.format(e))
+    out = args.out or os.path.join(os.path.dirname(os.path.abspath(source)),
+                                   'pruned')
+    tc = config['train']
+    connectivity = write_pruning_result(out, weights, n_stages,
+                                        sigma=tc['sigma'], merge=tc['merge'])
+    print('pruned {} with sigma={}: {} of {} connections kept; '
+          'architecture in {}'.format(
+              source, tc['sigma'], connectivity.n_connections,
+              n_stages * (n_stages + 1), os.path.join(out, 'arch.yaml')))
+
+
+if __name__ == '__main__':
+    main()
