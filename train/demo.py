@@ -1,92 +1,142 @@
-"""A first look at SparseMask on CPU: one search step on a synthetic batch.
+"""The embedded demo: search -> prune -> retrain -> evaluate on CPU.
 
-Builds the search model (MobileNetV2 encoder, full Fully Dense Network
-decoder with a weight on each of its 90 connections), runs forward and
-backward of ``L_task + lambda * sum_l L_s`` on a synthetic batch, takes one
-SGD step, prunes the weights and prints what it did.
+On the synthetic data set (configs/demo.yaml): searches the connectivity of
+the decoder of a MobileNetV2 encoder, prunes it, retrains the searched
+architecture and, for comparison, the full Fully Dense Network with the same
+schedule, then evaluates both on the validation set. Everything goes to
+``result/demo/`` (replaced on every run): ``arch.yaml``, the weight heatmap
+``connection_weights.png``, ``demo.log``, ``summary.json`` and one directory
+per training with its log, plots and snapshots.
 """
 
 import argparse
+import json
 import os
+import shutil
+import sys
 import time
 
 import numpy
 
 import chainer
-import chainer.functions as F
 
-import sparsemask
-from sparsemask.backbones import MobileNetV2
-
-
-PAPER_ARCH = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), 'configs', 'arch',
-    'sparsemask_mobilenetv2_voc.yaml')
+from sparsemask.training import build_datasets
+from sparsemask.training import load_config
+from sparsemask.training import run_training
+from sparsemask.utils.atomic_write import atomic_write_text
 
 
-def n_params(link):
-    return sum(p.size for p in link.params())
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Tee(object):
+    """Writes to the terminal and to a log file."""
+
+    def __init__(self, stream, path):
+        self.stream = stream
+        self.file = open(path, 'w')
+
+    def write(self, text):
+        self.stream.write(text)
+        self.file.write(text)
+
+    def flush(self):
+        self.stream.flush()
+        self.file.flush()
+
+    def isatty(self):
+        return self.stream.isatty()
 
 
 def decoder_params(model):
-    # the per-connection weights and BN of the search model are not counted
-    # (they do not exist after pruning); BN shift/scale after each sum are
-    return sum(p.size for n, p in model.decoder.namedparams()
-               if not n.endswith('/w')) + n_params(model.head)
+    """Parameters of the decoder and the head, without the searched
+    connection weights (they do not exist after pruning)."""
+    return sum(p.size for name, p in model.namedparams()
+               if not name.startswith('/backbone/')
+               and not name.endswith('/w'))
+
+
+def images_per_second(model, imgs, repeat=2):
+    model.predict(imgs[:2])   # warm up
+    best = float('inf')
+    for _ in range(repeat):
+        start = time.time()
+        model.predict(imgs)
+        best = min(best, time.time() - start)
+    return len(imgs) / best
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--size', type=int, default=65)
-    parser.add_argument('--batchsize', type=int, default=2)
-    parser.add_argument('--n-class', type=int, default=21)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--config', default=os.path.join(
+        ROOT, 'configs', 'demo.yaml'))
+    parser.add_argument('--out', default=os.path.join(ROOT, 'result', 'demo'))
+    parser.add_argument('overrides', nargs='*', metavar='section.key=value')
     args = parser.parse_args()
 
-    numpy.random.seed(args.seed)
-    model = sparsemask.SparseMask(MobileNetV2(), args.n_class, search=True)
-    c = model.connectivity
-    print('search model: MobileNetV2 encoder, {} stages (strides {}), '
-          'full FDN decoder with {} connections'.format(
-              c.n_stages, model.backbone.strides, c.n_connections))
-    rng = numpy.random.RandomState(args.seed)
-    x = rng.uniform(0, 255, (args.batchsize, 3, args.size, args.size))
-    x = ((x - model.mean) / model.std).astype(numpy.float32)
-    t = rng.randint(0, args.n_class, (args.batchsize, args.size, args.size))
-    t = t.astype(numpy.int32)
-
-    optimizer = chainer.optimizers.MomentumSGD(lr=0.05)
-    optimizer.setup(model)
+    if os.path.isdir(args.out):
+        shutil.rmtree(args.out)
+    os.makedirs(args.out)
+    log = Tee(sys.stdout, os.path.join(args.out, 'demo.log'))
+    config = load_config(args.config, args.overrides)
     start = time.time()
-    y = model(x)
-    task = F.softmax_cross_entropy(y, t)
-    sparse = model.sparse_loss(lam=0.01)
-    model.cleargrads()
-    (task + sparse).backward()
-    optimizer.update()
-    model.clip_connection_weights()
+
+    def say(text):
+        log.write(text + '\n')
+        log.flush()
+
+    say('== search: full FDN on MobileNetV2, {} iterations'.format(
+        config['train']['iterations']))
+    search = run_training(config, 'search', os.path.join(args.out, 'search'),
+                          log=log)
+    searched = search['connectivity']
+    for name in ('arch.yaml', 'connection_weights.png',
+                 'connection_weights.npz'):
+        shutil.copy(os.path.join(args.out, 'search', name),
+                    os.path.join(args.out, name))
+    n = searched.n_stages
+    say('== pruned: {} of {} connections kept (sigma={})'.format(
+        searched.n_connections, n * (n + 1), config['train']['sigma']))
+    say(searched.to_yaml())
+
+    _, val, _ = build_datasets(config['dataset'])
+    imgs = [val[i][0] for i in range(len(val))]
+    rows = []
+    for name, arch in (('searched', os.path.join(args.out, 'arch.yaml')),
+                       ('full FDN', 'full')):
+        say('== retrain: {} architecture'.format(name))
+        c = dict(config, model=dict(config['model'], arch=arch))
+        out = os.path.join(args.out, 'retrain_' + name.split()[0].lower())
+        result = run_training(c, 'retrain', out, log=log)
+        model = result['model']
+        with open(os.path.join(out, 'log')) as f:
+            entries = [e for e in json.load(f) if 'val/main/miou' in e]
+        rows.append({
+            'architecture': name,
+            'miou': entries[-1]['val/main/miou'],
+            'decoder_params': decoder_params(model),
+            'connections': model.connectivity.n_connections,
+            'images_per_s': images_per_second(model, imgs),
+        })
+
     elapsed = time.time() - start
-    print('forward+backward+update on a {}x3x{}x{} batch: logits {}, '
-          'task loss {:.4f}, sparse loss {:.4f}, {:.2f} s'.format(
-              args.batchsize, args.size, args.size, y.shape,
-              float(task.array), float(sparse.array), elapsed))
-    w = numpy.concatenate([s.w.array for _, s in model.stages()])
-    print('connection weights after one step: min {:.4f}, mean {:.4f}, '
-          'max {:.4f}'.format(w.min(), w.mean(), w.max()))
-    pruned = sparsemask.prune(model.connection_weights())
-    print('pruned at sigma=1e-3: {} of {} connections kept (one step '
-          'cannot sparsify; a real search runs for epochs)'.format(
-              pruned.n_connections, c.n_connections))
-    encoder = n_params(model.backbone) - n_params(model.backbone.logits_conv)
-    paper = sparsemask.SparseMask(
-        MobileNetV2(), args.n_class,
-        connectivity=sparsemask.Connectivity.from_yaml(PAPER_ARCH))
-    print('parameters: encoder {:.3f}M (paper 2.22M); full FDN decoder+head '
-          '{:.3f}M (paper 1.93M); the paper\'s searched decoder+head {:.3f}M '
-          '(paper 0.56M, {} connections)'.format(
-              encoder / 1e6, decoder_params(model) / 1e6,
-              decoder_params(paper) / 1e6, paper.connectivity.n_connections))
+    say('')
+    say('{:<12} {:>8} {:>16} {:>12} {:>10}'.format(
+        'architecture', 'mIoU', 'decoder params', 'connections',
+        'images/s'))
+    for r in rows:
+        say('{:<12} {:>8.4f} {:>16,} {:>7} / {:<4} {:>10.1f}'.format(
+            r['architecture'], r['miou'], r['decoder_params'],
+            r['connections'], n * (n + 1), r['images_per_s']))
+    say('')
+    say('total time {:.0f} s on {} CPU threads; outputs in {}'.format(
+        elapsed, os.cpu_count(), args.out))
+    atomic_write_text(os.path.join(args.out, 'summary.json'), json.dumps(
+        {'rows': rows, 'seconds': elapsed,
+         'search_space_connections': n * (n + 1),
+         'config': config}, indent=2))
 
 
 if __name__ == '__main__':
+    chainer.global_config.dtype = numpy.float32
     main()

@@ -32,6 +32,23 @@ from sparsemask.utils.atomic_write import atomic_write_text
 SNAPSHOT = 'snapshot_iter_{.updater.iteration}'
 
 
+class _PlainStream(object):
+    """Drops the terminal escape codes PrintReport writes when the stream
+    is not a terminal (a log file, a pipe)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        self._stream.write(text.replace('\033[J', ''))
+
+    def flush(self):
+        self._stream.flush()
+
+    def isatty(self):
+        return False
+
+
 def _every_or_last(interval, max_iter):
     def trigger(trainer):
         it = trainer.updater.iteration
@@ -39,7 +56,7 @@ def _every_or_last(interval, max_iter):
     return trigger
 
 
-def _check_out(out, resume, config_text, is_writer):
+def _check_out(out, resume, config_text):
     snapshots = glob.glob(os.path.join(out, 'snapshot_iter_*'))
     saved = os.path.join(out, 'config.yaml')
     if resume:
@@ -103,7 +120,7 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
     lc = config['log']
     config_text = '# train/{}.py\n'.format(mode) + dump_config(config)
     if is_writer:
-        _check_out(out, resume, config_text, is_writer)
+        _check_out(out, resume, config_text)
         if not os.path.isdir(out):
             os.makedirs(out)
         _remove_stale_temporaries(out)
@@ -195,6 +212,9 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         trigger=_every_or_last(snapshot_interval, max_iter))
 
     if is_writer:
+        tty = getattr(log, 'isatty', lambda: False)()
+        if not tty:
+            log = _PlainStream(log)
         log_trigger = (lc['log_interval'], 'iteration')
         trainer.extend(extensions.LogReport(trigger=log_trigger))
         entries = ['epoch', 'iteration', 'main/loss']
@@ -215,13 +235,16 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
                 filename='miou.png'))
         progress = lc['progress_bar']
         if progress is None:
-            progress = getattr(log, 'isatty', lambda: False)()
+            progress = tty
         if progress:
             trainer.extend(extensions.ProgressBar(
                 update_interval=1, out=log))
 
     trainer.run()
 
+    if mode == 'search' and pruning.connectivity is None:
+        # resumed after the end: prune the finished search once more
+        pruning(trainer)
     if is_writer:
         with atomic_open(os.path.join(out, 'model.npz'), 'wb') as f:
             chainer.serializers.save_npz(f, model)

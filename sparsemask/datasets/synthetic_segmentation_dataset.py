@@ -1,0 +1,97 @@
+import numpy
+
+import chainer
+
+
+class SyntheticSegmentationDataset(chainer.dataset.DatasetMixin):
+    """A segmentation data set generated on the fly, for the demo and tests.
+
+    Each image shows a background of one of two *scenes* and one to four
+    objects (discs and rectangles of random size, position and colour, later
+    ones occluding earlier ones). An object's class needs two cues that
+    live at opposite ends of the encoder:
+
+    * a **fine texture**: stripes with a period of 2 pixels, horizontal or
+      vertical. Averaging 2x2 pixels (the first stride-2 layer) removes it,
+      so only the finest features can see it;
+    * the **scene**: a faint colour tint of the whole background (red or
+      blue shift of ``tint``, under pixel noise of std ``noise``), which a
+      small patch cannot tell reliably but the whole image can: global
+      context.
+
+    The class of an object is ``1 + texture + 2 * scene`` (0 is the
+    background), so the 5 classes are only separable by fusing fine detail
+    with global context, which is what a multi-scale decoder is for. The
+    object colours are random and carry no information.
+
+    Example ``i`` is a pure function of ``(seed, i)``; a different seed
+    gives a different data set (the demo uses ``seed`` for training and
+    ``seed + 1`` for validation). Generating a 64x64 example takes about
+    0.9 ms on one CPU core.
+
+    Args:
+        n_images (int): the length.
+        size (tuple of int): ``(H, W)``.
+        seed (int): the seed.
+        tint (float): the scene cue's amplitude.
+        noise (float): the std of the background's pixel noise.
+
+    """
+
+    n_class = 5
+    label_names = ('background', 'stripes-h/scene-a', 'stripes-v/scene-a',
+                   'stripes-h/scene-b', 'stripes-v/scene-b')
+
+    def __init__(self, n_images, size=(64, 64), seed=0, tint=6.0,
+                 noise=24.0):
+        self.n_images = int(n_images)
+        self.size = tuple(int(s) for s in size)
+        self.seed = int(seed)
+        self.tint = float(tint)
+        self.noise = float(noise)
+
+    def __len__(self):
+        return self.n_images
+
+    def get_example(self, i):
+        """Returns the ``i``-th example.
+
+        Args:
+            i (int): the index.
+
+        Returns:
+            tuple: a float32 CHW RGB image in [0, 255] and an int32 label
+            map.
+
+        """
+        if not 0 <= i < self.n_images:
+            raise IndexError('index {} out of range for {} images'.format(
+                i, self.n_images))
+        rng = numpy.random.RandomState([self.seed, int(i)])
+        H, W = self.size
+        scene = rng.randint(2)
+        shift = self.tint if scene == 0 else -self.tint
+        img = 128 + rng.normal(0, self.noise, (3, H, W))
+        img[0] += shift
+        img[2] -= shift
+        label = numpy.zeros((H, W), dtype=numpy.int32)
+        yy, xx = numpy.mgrid[:H, :W]
+        side = min(H, W)
+        for _ in range(rng.randint(1, 5)):
+            texture = rng.randint(2)
+            radius = rng.uniform(0.1, 0.4) * side / 2 + 3
+            cy, cx = rng.uniform(0, H), rng.uniform(0, W)
+            if rng.randint(2):
+                mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius ** 2
+            else:
+                ry = radius * rng.uniform(0.6, 1.4)
+                mask = (numpy.abs(yy - cy) <= ry) & \
+                    (numpy.abs(xx - cx) <= radius)
+            colour = rng.uniform(60, 195, (3, 1, 1))
+            phase = rng.randint(2)
+            stripes = ((yy if texture == 0 else xx) + phase) % 2 * 2 - 1
+            obj = colour + 40 * stripes + rng.normal(0, 6, (3, H, W))
+            img[:, mask] = obj[:, mask]
+            label[mask] = 1 + texture + 2 * scene
+        img = numpy.clip(img, 0, 255).astype(numpy.float32)
+        return img, label

@@ -1,0 +1,83 @@
+import numpy
+import PIL.Image
+
+from chainercv.transforms import resize
+
+
+class SegmentationTrainTransform(object):
+    """The paper's training augmentation: random scale, flip and crop, then
+    normalisation by the backbone's mean and std.
+
+    All randomness comes from the ``rng`` argument (never from Python's or
+    NumPy's global generators), so that a training run is a function of its
+    seeds and can be resumed exactly
+    (see :class:`sparsemask.datasets.RandomTransformDataset`).
+
+    Args:
+        mean (numpy.ndarray): ``(3, 1, 1)`` mean of the backbone's input.
+        std (numpy.ndarray): ``(3, 1, 1)`` std.
+        crop_size (int or tuple of int): ``(H, W)`` of the output.
+        scale_range (tuple of float): the range of the random scale
+            (0.5-2.0 in the paper); one factor scales both axes.
+        flip (bool): flip left-right with probability 0.5.
+        ignore_label (int): the label of padded pixels.
+
+    """
+
+    def __init__(self, mean, std, crop_size, scale_range=(0.5, 2.0),
+                 flip=True, ignore_label=-1):
+        self.mean = numpy.asarray(mean, dtype=numpy.float32).reshape(3, 1, 1)
+        self.std = numpy.asarray(std, dtype=numpy.float32).reshape(3, 1, 1)
+        if isinstance(crop_size, int):
+            crop_size = (crop_size, crop_size)
+        self.crop_size = tuple(int(s) for s in crop_size)
+        self.scale_range = tuple(scale_range)
+        if not 0 < self.scale_range[0] <= self.scale_range[1]:
+            raise ValueError('scale_range must be (low, high) with '
+                             '0 < low <= high, not {}'.format(scale_range))
+        self.flip = flip
+        self.ignore_label = ignore_label
+
+    def __call__(self, in_data, rng):
+        """Transforms one example.
+
+        Args:
+            in_data (tuple): ``(img, label)``: a float32 CHW RGB image in
+                [0, 255] and an int32 label map (-1: ignore).
+            rng (numpy.random.RandomState): the randomness.
+
+        Returns:
+            tuple: the normalised float32 image and the int32 label, both of
+            ``crop_size``.
+
+        """
+        img, label = in_data
+        img = numpy.asarray(img, dtype=numpy.float32)
+        label = numpy.asarray(label, dtype=numpy.int32)
+        H, W = label.shape
+        scale = rng.uniform(*self.scale_range)
+        size = (max(1, int(round(H * scale))), max(1, int(round(W * scale))))
+        if size != (H, W):
+            img = resize(img, size, PIL.Image.BILINEAR)
+            # shifted so that -1 survives PIL's unsigned label resize
+            shifted = (label - self.ignore_label)[None].astype(numpy.float32)
+            label = resize(shifted, size, PIL.Image.NEAREST)[0]
+            label = numpy.rint(label).astype(numpy.int32) + self.ignore_label
+        x = (img - self.mean) / self.std
+        ch, cw = self.crop_size
+        h, w = label.shape
+        ph, pw = max(ch - h, 0), max(cw - w, 0)
+        if ph or pw:
+            x = numpy.pad(x, ((0, 0), (0, ph), (0, pw)))
+            label = numpy.pad(label, ((0, ph), (0, pw)),
+                              constant_values=self.ignore_label)
+            h, w = label.shape
+        top = rng.randint(h - ch + 1)
+        left = rng.randint(w - cw + 1)
+        x = x[:, top:top + ch, left:left + cw]
+        label = label[top:top + ch, left:left + cw]
+        if self.flip and rng.randint(2):
+            x = x[:, :, ::-1]
+            label = label[:, ::-1]
+        return (numpy.ascontiguousarray(x, dtype=numpy.float32),
+                numpy.ascontiguousarray(label, dtype=numpy.int32))
