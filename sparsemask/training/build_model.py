@@ -1,5 +1,7 @@
 import os
 
+import chainer
+
 from sparsemask.backbones import MobileNetV2
 from sparsemask.backbones import ResNet101
 from sparsemask.backbones import ResNet50
@@ -104,6 +106,10 @@ def build_model(model_config, mode, n_class, comm=None):
         raise ValueError("mode must be 'search' or 'retrain', not {!r}".format(
             mode))
     backbone = build_backbone(model_config)
+    if model_config['bn_decay'] is not None:
+        for link in backbone.links():
+            if isinstance(link, chainer.links.BatchNormalization):
+                link.decay = model_config['bn_decay']
     connectivity = build_connectivity(model_config, mode, backbone)
     bn_kwargs = None
     if comm is not None:

@@ -39,6 +39,9 @@ DEFAULTS = {
         'weight_noise': 0.0,       # search: std of noise added to w per pass
         'bn_affine': False,        # search: scale/shift in per-connection BN
         'fused': True,             # the fused FDN-stage op
+        # momentum of the backbone's BN running statistics (None: the
+        # backbone's own; MobileNetV2 uses 0.997, too slow for short runs)
+        'bn_decay': None,
     },
     'train': {
         'batchsize': 16,           # per process
