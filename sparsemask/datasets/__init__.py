@@ -1,4 +1,7 @@
 """Data sets: VOC2012 + SBD (trainaug), ADE20K and the synthetic default."""
 
+from sparsemask.datasets.ade20k_semantic_segmentation_dataset import ADE20KSemanticSegmentationDataset  # NOQA
 from sparsemask.datasets.random_transform_dataset import RandomTransformDataset  # NOQA
+from sparsemask.datasets.sbd_semantic_segmentation_dataset import SBDSemanticSegmentationDataset  # NOQA
 from sparsemask.datasets.synthetic_segmentation_dataset import SyntheticSegmentationDataset  # NOQA
+from sparsemask.datasets.voc_aug_semantic_segmentation_dataset import VOCAugSemanticSegmentationDataset  # NOQA

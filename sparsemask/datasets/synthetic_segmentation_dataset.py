@@ -15,9 +15,11 @@ class SyntheticSegmentationDataset(chainer.dataset.DatasetMixin):
       vertical. Averaging 2x2 pixels (the first stride-2 layer) removes it,
       so only the finest features can see it;
     * the **scene**: a faint colour tint of the whole background (red or
-      blue shift of ``tint``, under pixel noise of std ``noise``), which a
-      small patch cannot tell reliably but the whole image can: global
-      context.
+      blue shift of ``tint``, under pixel noise of std ``noise``): a pixel
+      or a 2x2 patch tells it little better than chance (about 75% for a
+      2x2 patch), an 8x8 patch well and the whole background surely. Objects
+      hide the background under them, so labelling an object's pixels needs
+      context from around it.
 
     The class of an object is ``1 + texture + 2 * scene`` (0 is the
     background), so the 5 classes are only separable by fusing fine detail

@@ -1,9 +1,7 @@
-from chainercv.datasets import VOCSemanticSegmentationDataset
-
 from sparsemask.training.config import ConfigError
 
 
-DATASETS = ('synthetic', 'voc', 'voc_aug', 'ade20k')
+DATASETS = ('synthetic', 'voc', 'ade20k')
 
 
 def _required(dataset_config, key, name):
@@ -12,12 +10,6 @@ def _required(dataset_config, key, name):
         raise ConfigError('dataset.{} is needed for the {} data set (the '
                           'folder of the extracted data)'.format(key, name))
     return value
-
-
-def _voc(voc_dir, split):
-    from sparsemask.datasets._data_dir import check_voc_dir
-    check_voc_dir(voc_dir)
-    return VOCSemanticSegmentationDataset(data_dir=voc_dir, split=split)
 
 
 def build_datasets(dataset_config):
@@ -43,26 +35,25 @@ def build_datasets(dataset_config):
         val = datasets.SyntheticSegmentationDataset(
             dataset_config['n_val'], size=(size, size), seed=seed + 1)
         label_names = datasets.SyntheticSegmentationDataset.label_names
-    elif name in ('voc', 'voc_aug'):
+    elif name == 'voc':
         voc_dir = _required(dataset_config, 'voc_dir', name)
-        if name == 'voc_aug' and dataset_config['train_split'] == 'trainaug':
-            train = datasets.VOCAugSemanticSegmentationDataset(
-                voc_dir, _required(dataset_config, 'sbd_dir', name),
-                split='trainaug',
-                list_file=dataset_config['trainaug_list'])
-        else:
-            train = _voc(voc_dir, dataset_config['train_split'])
-        val = _voc(voc_dir, dataset_config['val_split'])
-        from chainercv.datasets import voc_semantic_segmentation_label_names
-        label_names = voc_semantic_segmentation_label_names
+        split = dataset_config['train_split']
+        sbd_dir = None
+        if split == 'trainaug':
+            sbd_dir = _required(dataset_config, 'sbd_dir', name)
+        train = datasets.VOCAugSemanticSegmentationDataset(
+            voc_dir, sbd_dir, split=split,
+            list_file=dataset_config['trainaug_list'])
+        val = datasets.VOCAugSemanticSegmentationDataset(
+            voc_dir, split=dataset_config['val_split'])
+        label_names = datasets.VOCAugSemanticSegmentationDataset.label_names
     elif name == 'ade20k':
         ade_dir = _required(dataset_config, 'ade20k_dir', name)
         train = datasets.ADE20KSemanticSegmentationDataset(
             ade_dir, split=dataset_config['train_split'])
         val = datasets.ADE20KSemanticSegmentationDataset(
             ade_dir, split=dataset_config['val_split'])
-        from chainercv.datasets import ade20k_semantic_segmentation_label_names
-        label_names = ade20k_semantic_segmentation_label_names
+        label_names = datasets.ADE20KSemanticSegmentationDataset.label_names
     else:
         raise ConfigError('dataset.name: unknown data set {!r}; valid: '
                           '{}'.format(name, ', '.join(DATASETS)))

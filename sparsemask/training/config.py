@@ -10,9 +10,9 @@ import yaml
 #: override these; any other key is an error.
 DEFAULTS = {
     'dataset': {
-        # synthetic | voc | voc_aug (VOC2012 train + SBD) | ade20k
+        # synthetic | voc (VOC 2012, with SBD for trainaug) | ade20k
         'name': 'synthetic',
-        'train_split': 'train',   # voc: train/trainval; voc_aug: trainaug
+        'train_split': 'train',   # voc: trainaug (VOC + SBD)/train/trainval
         'val_split': 'val',
         'voc_dir': None,          # .../VOCdevkit/VOC2012
         'sbd_dir': None,          # .../benchmark_RELEASE/dataset
