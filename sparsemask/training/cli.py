@@ -1,6 +1,7 @@
 import os
 import sys
 
+from sparsemask.extensions import NonFiniteLossError
 from sparsemask.training.arguments import make_parser
 from sparsemask.training.arguments import setup
 from sparsemask.training.config import ConfigError
@@ -29,7 +30,8 @@ def main(mode, description, repo_root, argv=None):
     try:
         result = run_training(config, mode, out, device=device, comm=comm,
                               resume=args.resume)
-    except ConfigError as e:
+    except (ConfigError, FileNotFoundError, NonFiniteLossError) as e:
+        # what the user must fix, without a traceback
         sys.exit('error: {}'.format(e))
     if mode == 'search' and (comm is None or comm.rank == 0):
         c = result['connectivity']

@@ -24,6 +24,7 @@ from sparsemask.training.build_datasets import build_datasets
 from sparsemask.training.build_model import build_model
 from sparsemask.training.config import ConfigError
 from sparsemask.training.config import dump_config
+from sparsemask.training.config import load_config
 from sparsemask.transforms import SegmentationTrainTransform
 from sparsemask.utils.atomic_write import atomic_open
 from sparsemask.utils.atomic_write import atomic_write_text
@@ -56,21 +57,29 @@ def _every_or_last(interval, max_iter):
     return trigger
 
 
-def _check_out(out, resume, config_text):
+def _check_out(out, resume, config, mode, log):
     snapshots = glob.glob(os.path.join(out, 'snapshot_iter_*'))
     saved = os.path.join(out, 'config.yaml')
     if resume:
-        if os.path.isfile(saved):
-            with open(saved) as f:
-                old = f.read()
-            if old != config_text:
-                import difflib
-                diff = ''.join(difflib.unified_diff(
-                    old.splitlines(True), config_text.splitlines(True),
-                    saved, 'this run'))
-                raise ConfigError(
-                    '--resume: the configuration differs from the one the run '
-                    'in {} started with:\n{}'.format(out, diff))
+        if not os.path.isfile(saved):
+            return
+        try:
+            old = load_config(saved)
+        except ConfigError as e:
+            raise ConfigError('--resume: cannot read the configuration the '
+                              'run started with: {}'.format(e))
+        changed = [(section, key, old[section][key], config[section][key])
+                   for section in config for key in config[section]
+                   if old[section][key] != config[section][key]]
+        fixed = [c for c in changed if c[0] in ('model', 'dataset')]
+        if fixed:
+            raise ConfigError(
+                '--resume: the model and the data set must be those the run '
+                'in {} started with; changed: {}'.format(out, '; '.join(
+                    '{}.{}: {!r} -> {!r}'.format(*c) for c in fixed)))
+        for c in changed:
+            log.write('note: resuming with {}.{} changed from {!r} to '
+                      '{!r}\n'.format(*c))
         return
     if snapshots:
         raise ConfigError(
@@ -120,7 +129,7 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
     lc = config['log']
     config_text = '# train/{}.py\n'.format(mode) + dump_config(config)
     if is_writer:
-        _check_out(out, resume, config_text)
+        _check_out(out, resume, config, mode, log)
         if not os.path.isdir(out):
             os.makedirs(out)
         _remove_stale_temporaries(out)
