@@ -1,3 +1,5 @@
+"""ADE20K (MIT Scene Parsing Benchmark, ADEChallengeData2016)."""
+
 import glob
 import os
 
@@ -7,6 +9,7 @@ from chainercv.datasets import ade20k_semantic_segmentation_label_names
 from sparsemask.datasets._data_dir import check_dir
 from sparsemask.datasets._data_dir import read_image_file
 from sparsemask.datasets._data_dir import read_label_file
+from sparsemask.datasets._data_dir import resolve_dir
 
 
 ADE20K_HOW = (
@@ -14,21 +17,42 @@ ADE20K_HOW = (
     '.edu/places/ADEchallenge/ADEChallengeData2016.zip, extract it and pass '
     'its ADEChallengeData2016 folder (it holds images/ and annotations/).')
 
+_FOLDERS = {'train': 'training', 'val': 'validation'}
+
 
 class ADE20KSemanticSegmentationDataset(GetterDataset):
-    """ADE20K scene parsing (150 classes), as ChainerCV's loader reads it:
-    the raw label 0 (unlabelled) becomes -1 (ignore) and label ``k``
-    becomes class ``k - 1``. Unlike ChainerCV's, it never downloads, takes
-    an explicit directory, and names the file of an unreadable image or a
-    label outside [0, 150].
+    """ADE20K scene parsing, 150 classes, read as ChainerCV reads it.
+
+    The labels follow ChainerCV 0.13.1's
+    :class:`chainercv.datasets.ADE20KSemanticSegmentationDataset`: the raw
+    annotation value 0 (unlabelled) becomes -1 (ignore) and the value
+    ``k`` in 1..150 becomes class ``k - 1``. Unlike ChainerCV's loader,
+    this one never downloads, takes the data folder explicitly, pairs
+    every image with the annotation of the same name, and raises errors
+    that name the file of an unreadable image or annotation and of raw
+    values outside [0, 150].
 
     Args:
         data_dir (str): the ``ADEChallengeData2016`` folder (or its parent,
-            which ChainerCV's loader takes).
-        split (str): ``'train'`` (20,210 images) or ``'val'`` (2,000).
+            the folder ChainerCV's loader takes).
+        split ({'train', 'val'}): ``'train'`` (``images/training``, 20,210
+            images) or ``'val'`` (``images/validation``, 2,000 images).
 
-    This data set returns ``img`` (float32 CHW RGB in [0, 255]) and
-    ``label`` (int32, -1 for ignored pixels).
+    This data set returns the following data.
+
+    .. csv-table::
+        :header: name, shape, dtype, format
+
+        :obj:`img`, ":math:`(3, H, W)`", :obj:`float32`, \
+        "RGB, :math:`[0, 255]`"
+        :obj:`label`, ":math:`(H, W)`", :obj:`int32`, \
+        ":math:`[-1, \\#class - 1]`"
+
+    Raises:
+        FileNotFoundError: in ``__init__``, if ``data_dir`` or its
+            ``images/<folder>`` or ``annotations/<folder>`` is missing;
+            the message says where to download ADE20K and which folder to
+            pass.
 
     """
 
@@ -37,23 +61,21 @@ class ADE20KSemanticSegmentationDataset(GetterDataset):
 
     def __init__(self, data_dir, split='train'):
         super(ADE20KSemanticSegmentationDataset, self).__init__()
-        folders = {'train': 'training', 'val': 'validation'}
-        if split not in folders:
+        if split not in _FOLDERS:
             raise ValueError("ADE20K split must be 'train' or 'val', not "
                              "{!r}".format(split))
-        sub = folders[split]
-        if data_dir is not None and os.path.isdir(os.path.join(
-                os.path.expanduser(data_dir), 'ADEChallengeData2016')):
-            data_dir = os.path.join(data_dir, 'ADEChallengeData2016')
+        sub = _FOLDERS[split]
         self.data_dir = check_dir(
-            data_dir, 'ADE20K', ADE20K_HOW,
+            resolve_dir(data_dir, 'ADEChallengeData2016'), 'ADE20K',
+            ADE20K_HOW,
             (os.path.join('images', sub), os.path.join('annotations', sub)))
         self.img_paths = sorted(glob.glob(os.path.join(
             self.data_dir, 'images', sub, '*.jpg')))
+        self.ids = [os.path.splitext(os.path.basename(p))[0]
+                    for p in self.img_paths]
         self.label_paths = [
-            os.path.join(self.data_dir, 'annotations', sub,
-                         os.path.splitext(os.path.basename(p))[0] + '.png')
-            for p in self.img_paths]
+            os.path.join(self.data_dir, 'annotations', sub, i + '.png')
+            for i in self.ids]
         self.add_getter('img', self._get_image)
         self.add_getter('label', self._get_label)
 
@@ -64,7 +86,7 @@ class ADE20KSemanticSegmentationDataset(GetterDataset):
         return read_image_file(self.img_paths[i])
 
     def _get_label(self, i):
-        # raw values 0..150 (0: unlabelled); no raw ignore value
+        # raw values 0..150, 0 = unlabelled; no raw ignore value: 0 - 1 = -1
         label = read_label_file(self.label_paths[i], self.n_class + 1,
-                                ignore=-1)
+                                ignore=None)
         return label - 1

@@ -1,3 +1,5 @@
+"""PASCAL VOC 2012 segmentation with the SBD-augmented ``trainaug`` set."""
+
 import os
 
 from chainercv.chainer_experimental.datasets.sliceable import GetterDataset
@@ -7,6 +9,7 @@ from sparsemask.datasets._data_dir import check_dir
 from sparsemask.datasets._data_dir import read_ids
 from sparsemask.datasets._data_dir import read_image_file
 from sparsemask.datasets._data_dir import read_label_file
+from sparsemask.datasets._data_dir import resolve_dir
 from sparsemask.datasets.sbd_semantic_segmentation_dataset import \
     read_sbd_label
 from sparsemask.datasets.sbd_semantic_segmentation_dataset import SBD_HOW
@@ -18,31 +21,66 @@ VOC_HOW = (
     'VOCdevkit/VOC2012 folder (it holds JPEGImages/, SegmentationClass/ '
     'and ImageSets/Segmentation/).')
 
+_SEG = os.path.join('ImageSets', 'Segmentation')
+
+
+def trainaug_ids(voc_train, voc_val, sbd_train, sbd_val):
+    """The ids of the DeepLab ``trainaug`` set.
+
+    Args:
+        voc_train (iterable of str): VOC 2012 segmentation ``train`` ids.
+        voc_val (iterable of str): VOC 2012 segmentation ``val`` ids.
+        sbd_train (iterable of str): SBD ``train`` ids.
+        sbd_val (iterable of str): SBD ``val`` ids.
+
+    Returns:
+        list of str: ``(voc_train | sbd_train | sbd_val) - voc_val``,
+        sorted (10,582 ids on the real lists).
+
+    """
+    return sorted((set(voc_train) | set(sbd_train) | set(sbd_val)) -
+                  set(voc_val))
+
 
 class VOCAugSemanticSegmentationDataset(GetterDataset):
     """PASCAL VOC 2012 segmentation, with the SBD-augmented training set.
 
-    ``split='trainaug'`` is the 10,582-image set of the DeepLab papers
-    (and of SparseMask's training): the ids of VOC 2012's segmentation
-    ``train`` and of SBD's ``train`` and ``val``, minus VOC 2012's ``val``.
-    An image comes from VOC's ``JPEGImages``; its label from VOC's
-    ``SegmentationClass`` when VOC has one, else from SBD's ``cls/*.mat``.
-    On the real data the list has 10,582 ids. The VOC splits
-    (``train``, ``val``, ``trainval``) are available too, with the same
-    checks (labels in [0, 21) or 255, errors naming the file).
+    ``split='trainaug'`` is the training set of the DeepLab papers (and of
+    SparseMask): the ids of VOC 2012's segmentation ``train`` and of SBD's
+    ``train`` and ``val``, minus VOC 2012's segmentation ``val``, sorted.
+    **On the real data this list has 10,582 ids** (1,464 VOC ``train``
+    ids, the rest from SBD; none of VOC's 1,449 ``val`` ids). Every image
+    comes from VOC's ``JPEGImages`` (SBD's images are VOC 2011's); the
+    label from VOC's ``SegmentationClass/<id>.png`` when VOC has one, else
+    from SBD's ``cls/<id>.mat``. The plain VOC splits ``'train'``,
+    ``'val'`` and ``'trainval'`` read VOC's lists and labels only.
 
     Args:
         voc_dir (str): the ``VOCdevkit/VOC2012`` folder.
-        sbd_dir (str): the SBD ``benchmark_RELEASE/dataset`` folder; needed
-            for ``trainaug`` only.
-        split (str): ``'trainaug'``, ``'train'``, ``'val'`` or
-            ``'trainval'``.
-        list_file (str): a list of ids replacing the computed ``trainaug``
-            list (lines ``<id>`` or DeepLab's ``/JPEGImages/<id>.jpg
-            /SegmentationClassAug/<id>.png``).
+        sbd_dir (str): the SBD ``benchmark_RELEASE/dataset`` folder (or
+            ``benchmark_RELEASE``); needed for ``'trainaug'`` only.
+        split ({'trainaug', 'train', 'val', 'trainval'}): the split.
+        list_file (str): for ``'trainaug'`` only: a text file of ids that
+            replaces the computed list, e.g. DeepLab's ``train_aug.txt``.
+            A line is ``<id>`` or ``/JPEGImages/<id>.jpg
+            /SegmentationClassAug/<id>.png`` (the stem of the first token
+            is the id). Ignored for the other splits.
 
-    This data set returns ``img`` (float32 CHW RGB in [0, 255]) and
-    ``label`` (int32, -1 for ignored pixels).
+    This data set returns the following data.
+
+    .. csv-table::
+        :header: name, shape, dtype, format
+
+        :obj:`img`, ":math:`(3, H, W)`", :obj:`float32`, \
+        "RGB, :math:`[0, 255]`"
+        :obj:`label`, ":math:`(H, W)`", :obj:`int32`, \
+        ":math:`[-1, \\#class - 1]`"
+
+    Raises:
+        FileNotFoundError: in ``__init__``, if a data directory, one of its
+            expected sub-folders or list files, or ``list_file`` is
+            missing; the message says where to download the data and which
+            folder to pass.
 
     """
 
@@ -56,38 +94,32 @@ class VOCAugSemanticSegmentationDataset(GetterDataset):
         if split not in splits:
             raise ValueError('VOC split must be one of {}, not {!r}'.format(
                 ', '.join(splits), split))
-        seg = os.path.join('ImageSets', 'Segmentation')
+        lists = ('train', 'val') if split == 'trainaug' else (split,)
         self.voc_dir = check_dir(
             voc_dir, 'PASCAL VOC 2012', VOC_HOW,
-            ('JPEGImages', 'SegmentationClass', os.path.join(seg, 'val.txt'),
-             os.path.join(seg, 'train.txt')))
-        voc_ids = {s: read_ids(os.path.join(self.voc_dir, seg, s + '.txt'))
-                   for s in ('train', 'val')}
+            ('JPEGImages', 'SegmentationClass') +
+            tuple(os.path.join(_SEG, s + '.txt') for s in lists))
         self.sbd_dir = None
-        if split == 'trainaug':
-            if list_file is not None:
-                if not os.path.isfile(list_file):
-                    raise FileNotFoundError(
-                        'trainaug list file {} does not exist'.format(
-                            list_file))
-                ids = read_ids(list_file)
-            else:
-                ids = set(voc_ids['train'])
-            if sbd_dir is not None and os.path.isdir(os.path.join(
-                    os.path.expanduser(sbd_dir), 'dataset', 'cls')):
-                sbd_dir = os.path.join(sbd_dir, 'dataset')
-            self.sbd_dir = check_dir(sbd_dir, 'SBD', SBD_HOW,
-                                     ('cls', 'train.txt', 'val.txt'))
-            if list_file is None:
-                for s in ('train', 'val'):
-                    ids |= set(read_ids(os.path.join(self.sbd_dir,
-                                                     s + '.txt')))
-                ids = sorted(ids - set(voc_ids['val']))
-        elif split == 'trainval':
-            ids = voc_ids['train'] + voc_ids['val']
+        if split != 'trainaug':
+            self.ids = read_ids(os.path.join(self.voc_dir, _SEG,
+                                             split + '.txt'))
         else:
-            ids = voc_ids[split]
-        self.ids = list(ids)
+            if list_file is not None and not os.path.isfile(
+                    os.path.expanduser(str(list_file))):
+                raise FileNotFoundError(
+                    'trainaug list file {} does not exist (leave it unset '
+                    'to compute the list from VOC 2012 and SBD)'.format(
+                        list_file))
+            self.sbd_dir = check_dir(
+                resolve_dir(sbd_dir, 'dataset'), 'SBD (needed by the VOC '
+                'trainaug split)', SBD_HOW, ('cls', 'train.txt', 'val.txt'))
+            if list_file is not None:
+                self.ids = read_ids(os.path.expanduser(str(list_file)))
+            else:
+                self.ids = trainaug_ids(*(
+                    read_ids(os.path.join(d, s + '.txt'))
+                    for d in (os.path.join(self.voc_dir, _SEG), self.sbd_dir)
+                    for s in ('train', 'val')))
         self.add_getter('img', self._get_image)
         self.add_getter('label', self._get_label)
 
@@ -101,7 +133,7 @@ class VOCAugSemanticSegmentationDataset(GetterDataset):
     def _get_label(self, i):
         path = os.path.join(self.voc_dir, 'SegmentationClass',
                             self.ids[i] + '.png')
-        if os.path.isfile(path) or self.sbd_dir is None:
+        if self.sbd_dir is None or os.path.isfile(path):
             return read_label_file(path, self.n_class)
         return read_sbd_label(
             os.path.join(self.sbd_dir, 'cls', self.ids[i] + '.mat'),

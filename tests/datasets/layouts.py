@@ -1,65 +1,133 @@
-"""Writers of tiny data sets in the real on-disk layouts of VOC 2012, SBD
-and ADE20K."""
+"""Writers of tiny data sets in the real on-disk layouts of PASCAL VOC 2012
+(``VOCdevkit/VOC2012``), SBD (``benchmark_RELEASE/dataset``) and ADE20K
+(``ADEChallengeData2016``), and checks of what a loader returns against
+what was written.
+
+Images and labels are deterministic functions of a name (``image_for``,
+``label_for``), so a test can recompute what a file holds."""
 
 import os
+import zlib
 
 import numpy
 import PIL.Image
 import scipy.io
+import scipy.sparse
+
+SIZE = (6, 8)
+# JPEG at quality 100 without chroma subsampling: a decoded pixel is within
+# a few levels of the written one (a swapped channel order is ~85 off).
+JPEG_ATOL = 8
 
 
-def write_jpeg(path, rng, size=(6, 8)):
+def _rng(name):
+    return numpy.random.RandomState(zlib.crc32(name.encode()))
+
+
+def image_for(name, size=SIZE):
+    """The HWC uint8 RGB image written for ``name``."""
+    return _rng('img' + name).randint(0, 256, size + (3,)).astype(
+        numpy.uint8)
+
+
+def label_for(name, size=SIZE, n_class=21):
+    """The raw label written for ``name``: values in [0, n_class), a first
+    row of 255 (VOC's border / ignore)."""
+    label = _rng('label' + name).randint(0, n_class, size)
+    label[0] = 255
+    return label.astype(numpy.uint8)
+
+
+def assert_image(img, written, atol=JPEG_ATOL):
+    """``img`` (a loader's float32 CHW RGB) is ``written`` (HWC RGB) read
+    back from a JPEG."""
+    assert img.dtype == numpy.float32
+    assert img.shape == (3,) + written.shape[:2]
+    numpy.testing.assert_allclose(
+        img, written.transpose(2, 0, 1).astype(numpy.float32), atol=atol)
+
+
+def expected_label(raw):
+    """A raw label as the loaders return it: int32, 255 -> -1."""
+    raw = raw.astype(numpy.int32)
+    raw[raw == 255] = -1
+    return raw
+
+
+def _makedirs(path):
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    img = rng.randint(0, 256, size + (3,)).astype(numpy.uint8)
-    PIL.Image.fromarray(img).save(path, quality=95)
+
+
+def write_jpeg(path, img):
+    _makedirs(path)
+    PIL.Image.fromarray(img).save(path, 'JPEG', quality=100, subsampling=0)
 
 
 def write_palette_png(path, label):
-    """A label PNG like VOC's: mode 'P' with the VOC palette."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    """A label PNG like VOC's SegmentationClass: mode 'P', VOC's colour map
+    (255 -> (224, 224, 192)), pixel values = class indices."""
+    _makedirs(path)
     img = PIL.Image.fromarray(label.astype(numpy.uint8), mode='P')
     palette = numpy.zeros((256, 3), numpy.uint8)
-    palette[:21] = numpy.random.RandomState(0).randint(0, 256, (21, 3))
+    for k in range(256):
+        c, r, g, b = k, 0, 0, 0
+        for j in range(8):
+            r |= ((c >> 0) & 1) << (7 - j)
+            g |= ((c >> 1) & 1) << (7 - j)
+            b |= ((c >> 2) & 1) << (7 - j)
+            c >>= 3
+        palette[k] = (r, g, b)
     palette[255] = (224, 224, 192)
     img.putpalette(palette.ravel().tolist())
     img.save(path)
 
 
+def write_grey_png(path, label):
+    """A label PNG like ADE20K's annotations: mode 'L'."""
+    _makedirs(path)
+    PIL.Image.fromarray(label.astype(numpy.uint8), mode='L').save(path)
+
+
 def write_sbd_mat(path, label):
-    """A ``cls/<id>.mat`` as SBD ships it: struct GTcls with Segmentation,
-    Boundaries and CategoriesPresent."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    """A ``cls/<id>.mat`` as SBD ships it: a MATLAB struct ``GTcls`` with
+    the fields ``Segmentation`` (uint8 HxW), ``Boundaries`` (a 20x1 cell
+    of sparse edge maps) and ``CategoriesPresent``."""
+    _makedirs(path)
+    boundaries = numpy.empty((20, 1), dtype=object)
+    for k in range(20):
+        boundaries[k, 0] = scipy.sparse.csc_matrix(
+            (label == k + 1).astype(numpy.float64))
+    present = numpy.unique(label[(label > 0) & (label < 255)])
     scipy.io.savemat(path, {'GTcls': {
         'Segmentation': label.astype(numpy.uint8),
-        'Boundaries': numpy.zeros((21, 1), dtype=object),
-        'CategoriesPresent': numpy.unique(label[label < 255]).astype(
-            numpy.uint8)}})
+        'Boundaries': boundaries,
+        'CategoriesPresent': present.astype(numpy.uint8)}})
 
 
-def write_lines(path, ids):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+def write_lines(path, lines):
+    _makedirs(path)
     with open(path, 'w') as f:
-        f.write(''.join(i + '\n' for i in ids))
+        f.write(''.join(line + '\n' for line in lines))
 
 
-def label_for(name, size=(6, 8), n_class=21):
-    """A deterministic label for an id (with a 255 border)."""
-    rng = numpy.random.RandomState(abs(hash(name)) % (1 << 31))
-    label = rng.randint(0, n_class, size)
-    label[0] = 255
-    return label
+def write_garbage(path, head=b''):
+    """A truncated / corrupt file in place of ``path``."""
+    with open(path, 'wb') as f:
+        f.write(head + b'\x00 truncated')
 
 
 def make_voc(root, train, val, images=()):
-    """``root`` is VOCdevkit/VOC2012; JPEGs for train, val and ``images``,
-    label PNGs for train and val."""
-    rng = numpy.random.RandomState(0)
+    """Writes ``root`` = VOCdevkit/VOC2012: the segmentation lists,
+    ``JPEGImages`` for train, val and ``images`` (``image_for('voc' +
+    id)``), ``SegmentationClass`` PNGs for train and val (``label_for(
+    'voc' + id)``)."""
     seg = os.path.join(root, 'ImageSets', 'Segmentation')
     write_lines(os.path.join(seg, 'train.txt'), train)
     write_lines(os.path.join(seg, 'val.txt'), val)
-    write_lines(os.path.join(seg, 'trainval.txt'), train + val)
+    write_lines(os.path.join(seg, 'trainval.txt'), sorted(train + val))
     for i in sorted(set(train) | set(val) | set(images)):
-        write_jpeg(os.path.join(root, 'JPEGImages', i + '.jpg'), rng)
+        write_jpeg(os.path.join(root, 'JPEGImages', i + '.jpg'),
+                   image_for('voc' + i))
     for i in train + val:
         write_palette_png(os.path.join(root, 'SegmentationClass', i + '.png'),
                           label_for('voc' + i))
@@ -67,27 +135,40 @@ def make_voc(root, train, val, images=()):
 
 
 def make_sbd(root, train, val):
-    """``root`` is benchmark_RELEASE/dataset."""
-    rng = numpy.random.RandomState(1)
+    """Writes ``root`` = benchmark_RELEASE/dataset: ``train.txt``,
+    ``val.txt``, ``img/<id>.jpg`` (``image_for('sbd' + id)``) and
+    ``cls/<id>.mat`` (``label_for('sbd' + id)``)."""
     write_lines(os.path.join(root, 'train.txt'), train)
     write_lines(os.path.join(root, 'val.txt'), val)
     for i in train + val:
-        write_jpeg(os.path.join(root, 'img', i + '.jpg'), rng)
+        write_jpeg(os.path.join(root, 'img', i + '.jpg'),
+                   image_for('sbd' + i))
         write_sbd_mat(os.path.join(root, 'cls', i + '.mat'),
                       label_for('sbd' + i))
     return root
 
 
+def ade20k_label_for(name):
+    """The raw ADE20K annotation for ``name``: values 0..150, both ends
+    present."""
+    label = _rng('ade' + name).randint(0, 151, SIZE)
+    label[0, 0], label[0, 1] = 0, 150
+    return label.astype(numpy.uint8)
+
+
+def ade20k_names(split, n):
+    return ['ADE_{}_{:08d}'.format(split, k + 1) for k in range(n)]
+
+
 def make_ade20k(root, n_train=3, n_val=2):
-    """``root`` is ADEChallengeData2016."""
-    rng = numpy.random.RandomState(2)
+    """Writes ``root`` = ADEChallengeData2016: ``images/{training,
+    validation}/ADE_*.jpg`` and ``annotations/.../ADE_*.png`` (mode 'L')."""
     for split, sub, n in (('train', 'training', n_train),
                           ('val', 'validation', n_val)):
-        for k in range(n):
-            name = 'ADE_{}_{:08d}'.format(split, k + 1)
-            write_jpeg(os.path.join(root, 'images', sub, name + '.jpg'), rng)
-            label = rng.randint(0, 151, (6, 8)).astype(numpy.uint8)
-            path = os.path.join(root, 'annotations', sub, name + '.png')
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            PIL.Image.fromarray(label).save(path)
+        for name in ade20k_names(split, n):
+            write_jpeg(os.path.join(root, 'images', sub, name + '.jpg'),
+                       image_for('ade' + name))
+            write_grey_png(
+                os.path.join(root, 'annotations', sub, name + '.png'),
+                ade20k_label_for(name))
     return root

@@ -1,67 +1,86 @@
 import os
 
 import numpy
+import PIL.Image
 import pytest
 
-from sparsemask.datasets import SBDSemanticSegmentationDataset
 from sparsemask.datasets import VOCAugSemanticSegmentationDataset
+from sparsemask.datasets.voc_aug_semantic_segmentation_dataset import \
+    trainaug_ids
 from tests.datasets import layouts
 
 
+# a hand-made id set: 2008_000002 is in VOC train and SBD train (the VOC
+# label wins); 2007_000033 is in VOC val and SBD train and 2009_000001 in
+# VOC val and SBD val (both dropped); 2008_000003 is in SBD train and val.
 VOC_TRAIN = ['2007_000032', '2008_000002']
 VOC_VAL = ['2007_000033', '2009_000001']
 SBD_TRAIN = ['2008_000002', '2008_000003', '2007_000033']
 SBD_VAL = ['2010_000005', '2009_000001', '2008_000003']
+TRAINAUG = ['2007_000032', '2008_000002', '2008_000003', '2010_000005']
 
 
 @pytest.fixture
 def dirs(tmp_path):
     voc = layouts.make_voc(str(tmp_path / 'VOCdevkit' / 'VOC2012'),
-                           VOC_TRAIN, VOC_VAL,
-                           images=SBD_TRAIN + SBD_VAL)
+                           VOC_TRAIN, VOC_VAL, images=SBD_TRAIN + SBD_VAL)
     sbd = layouts.make_sbd(str(tmp_path / 'benchmark_RELEASE' / 'dataset'),
                            SBD_TRAIN, SBD_VAL)
     return voc, sbd
 
 
-def expected_label(raw):
-    raw = raw.astype(numpy.int32)
-    raw[raw == 255] = -1
-    return raw
+def test_generated_voc_labels_are_palette_pngs(dirs):
+    voc, _ = dirs
+    path = os.path.join(voc, 'SegmentationClass', VOC_TRAIN[0] + '.png')
+    with PIL.Image.open(path) as f:
+        assert f.mode == 'P'
+        assert f.getpalette()[3:6] == [128, 0, 0]  # aeroplane
+        raw = numpy.asarray(f)
+    numpy.testing.assert_array_equal(raw, layouts.label_for(
+        'voc' + VOC_TRAIN[0]))
+
+
+def test_trainaug_ids():
+    assert trainaug_ids(VOC_TRAIN, VOC_VAL, SBD_TRAIN, SBD_VAL) == TRAINAUG
 
 
 def test_trainaug_is_voc_train_and_sbd_minus_voc_val(dirs):
     voc, sbd = dirs
     d = VOCAugSemanticSegmentationDataset(voc, sbd, 'trainaug')
-    assert d.ids == sorted(
-        (set(VOC_TRAIN) | set(SBD_TRAIN) | set(SBD_VAL)) - set(VOC_VAL))
-    assert d.ids == ['2007_000032', '2008_000002', '2008_000003',
-                     '2010_000005']
+    assert len(d) == 4 and d.ids == TRAINAUG
+    assert d.n_class == 21 and len(d.label_names) == 21
     for i, name in enumerate(d.ids):
         img, label = d[i]
-        assert img.shape == (3, 6, 8) and img.dtype == numpy.float32
-        assert label.dtype == numpy.int32
+        # images always from VOC's JPEGImages, never SBD's img/
+        layouts.assert_image(img, layouts.image_for('voc' + name))
+        assert label.dtype == numpy.int32 and label.shape == layouts.SIZE
         # VOC's PNG wins over SBD's .mat when both exist
         source = 'voc' if name in VOC_TRAIN else 'sbd'
         numpy.testing.assert_array_equal(
-            label, expected_label(layouts.label_for(source + name)))
-        assert (label[0] == -1).all()
+            label, layouts.expected_label(layouts.label_for(source + name)))
+        assert (label[0] == -1).all() and label[1:].min() >= 0
 
 
 def test_sbd_root_folder_is_accepted(dirs):
     voc, sbd = dirs
     d = VOCAugSemanticSegmentationDataset(voc, os.path.dirname(sbd))
-    assert len(d) == 4
+    assert d.ids == TRAINAUG and d.sbd_dir == sbd
 
 
-def test_voc_splits(dirs):
+@pytest.mark.parametrize('split,ids', [
+    ('train', VOC_TRAIN), ('val', VOC_VAL),
+    ('trainval', sorted(VOC_TRAIN + VOC_VAL))])
+def test_voc_splits(dirs, split, ids):
     voc, _ = dirs
-    assert VOCAugSemanticSegmentationDataset(voc, split='val').ids == VOC_VAL
-    d = VOCAugSemanticSegmentationDataset(voc, split='trainval')
-    assert d.ids == VOC_TRAIN + VOC_VAL
-    _, label = d[3]
-    numpy.testing.assert_array_equal(
-        label, expected_label(layouts.label_for('voc' + VOC_VAL[1])))
+    # no SBD needed; a list_file is ignored
+    d = VOCAugSemanticSegmentationDataset(voc, split=split,
+                                          list_file='/nowhere')
+    assert d.ids == ids
+    for i, name in enumerate(ids):
+        img, label = d[i]
+        layouts.assert_image(img, layouts.image_for('voc' + name))
+        numpy.testing.assert_array_equal(
+            label, layouts.expected_label(layouts.label_for('voc' + name)))
 
 
 def test_list_file(dirs, tmp_path):
@@ -69,20 +88,17 @@ def test_list_file(dirs, tmp_path):
     path = str(tmp_path / 'train_aug.txt')
     layouts.write_lines(path, [
         '/JPEGImages/2010_000005.jpg /SegmentationClassAug/2010_000005.png',
-        '2007_000032'])
+        '', '2007_000032'])
     d = VOCAugSemanticSegmentationDataset(voc, sbd, list_file=path)
     assert d.ids == ['2010_000005', '2007_000032']
-    assert d[0][1].shape == (6, 8)
-
-
-def test_sbd_dataset(dirs):
-    _, sbd = dirs
-    d = SBDSemanticSegmentationDataset(sbd, 'val')
-    assert d.ids == SBD_VAL
-    img, label = d[1]
-    assert img.shape == (3, 6, 8)
-    numpy.testing.assert_array_equal(
-        label, expected_label(layouts.label_for('sbd' + SBD_VAL[1])))
+    numpy.testing.assert_array_equal(d[0][1], layouts.expected_label(
+        layouts.label_for('sbd2010_000005')))
+    numpy.testing.assert_array_equal(d[1][1], layouts.expected_label(
+        layouts.label_for('voc2007_000032')))
+    missing = str(tmp_path / 'no_list.txt')
+    with pytest.raises(FileNotFoundError) as e:
+        VOCAugSemanticSegmentationDataset(voc, sbd, list_file=missing)
+    assert missing in str(e.value)
 
 
 def test_missing_directories_say_which_and_how(dirs, tmp_path):
@@ -90,16 +106,39 @@ def test_missing_directories_say_which_and_how(dirs, tmp_path):
     missing = str(tmp_path / 'nowhere')
     with pytest.raises(FileNotFoundError) as e:
         VOCAugSemanticSegmentationDataset(missing, sbd)
-    assert missing in str(e.value) and 'VOCtrainval_11-May-2012.tar' in \
-        str(e.value) and 'VOCdevkit/VOC2012' in str(e.value)
+    assert missing in str(e.value) and 'does not exist' in str(e.value)
+    assert 'voc2012/VOCtrainval_11-May-2012.tar' in str(e.value)
+    assert 'VOCdevkit/VOC2012' in str(e.value)
     with pytest.raises(FileNotFoundError) as e:
         VOCAugSemanticSegmentationDataset(voc, missing)
     assert missing in str(e.value) and 'benchmark.tgz' in str(e.value)
-    with pytest.raises(FileNotFoundError, match='needs|no data directory'):
+    assert 'benchmark_RELEASE/dataset' in str(e.value)
+    with pytest.raises(FileNotFoundError) as e:
         VOCAugSemanticSegmentationDataset(voc, None, 'trainaug')
+    assert 'SBD' in str(e.value) and 'benchmark.tgz' in str(e.value)
     # the parent of the right folder: names the missing entry
-    with pytest.raises(FileNotFoundError, match='has no JPEGImages'):
+    with pytest.raises(FileNotFoundError) as e:
         VOCAugSemanticSegmentationDataset(os.path.dirname(voc), sbd)
+    assert 'has no JPEGImages' in str(e.value)
+    assert 'VOCdevkit/VOC2012 folder' in str(e.value)
+
+
+@pytest.mark.parametrize('entry', [
+    'SegmentationClass', os.path.join('ImageSets', 'Segmentation',
+                                      'val.txt')])
+def test_missing_voc_entry_is_named(dirs, entry):
+    voc, sbd = dirs
+    path = os.path.join(voc, entry)
+    os.rename(path, path + '.moved')
+    with pytest.raises(FileNotFoundError) as e:
+        VOCAugSemanticSegmentationDataset(voc, sbd)
+    assert path in str(e.value) and 'VOCtrainval_11-May-2012' in str(e.value)
+
+
+def test_bad_split(dirs):
+    voc, sbd = dirs
+    with pytest.raises(ValueError, match='trainaug'):
+        VOCAugSemanticSegmentationDataset(voc, sbd, 'test')
 
 
 def test_bad_label_names_file_and_values(dirs):
@@ -115,20 +154,33 @@ def test_bad_label_names_file_and_values(dirs):
     mat = os.path.join(sbd, 'cls', '2010_000005.mat')
     bad[2, 2] = 21
     layouts.write_sbd_mat(mat, bad)
-    with pytest.raises(ValueError, match=r'2010_000005.mat.*\[21\]'):
+    with pytest.raises(ValueError) as e:
         d[3]
+    assert mat in str(e.value) and '[21]' in str(e.value)
 
 
 def test_unreadable_files_are_named(dirs):
     voc, sbd = dirs
-    img = os.path.join(voc, 'JPEGImages', VOC_TRAIN[0] + '.jpg')
-    with open(img, 'wb') as f:
-        f.write(b'\xff\xd8 truncated')
     d = VOCAugSemanticSegmentationDataset(voc, sbd)
-    with pytest.raises(IOError, match='cannot read image .*' + VOC_TRAIN[0]):
+    img = os.path.join(voc, 'JPEGImages', VOC_TRAIN[0] + '.jpg')
+    layouts.write_garbage(img, b'\xff\xd8')
+    with pytest.raises(IOError) as e:
         d[0]
+    assert 'cannot read image' in str(e.value) and img in str(e.value)
+    assert e.value.__cause__ is not None
+    png = os.path.join(voc, 'SegmentationClass', VOC_TRAIN[1] + '.png')
+    layouts.write_garbage(png, b'\x89PNG\r\n\x1a\n')
+    with pytest.raises(IOError) as e:
+        d[1]
+    assert 'cannot read label' in str(e.value) and png in str(e.value)
+    assert e.value.__cause__ is not None
     mat = os.path.join(sbd, 'cls', '2010_000005.mat')
-    with open(mat, 'wb') as f:
-        f.write(b'MATLAB 5.0 broken')
-    with pytest.raises(IOError, match='cannot read SBD label .*2010_000005'):
+    layouts.write_garbage(mat, b'MATLAB 5.0 MAT-file')
+    with pytest.raises(IOError) as e:
         d[3]
+    assert 'cannot read SBD label' in str(e.value) and mat in str(e.value)
+    # an id without any label
+    os.remove(mat)
+    with pytest.raises(IOError) as e:
+        d[3]
+    assert mat in str(e.value)
