@@ -8,7 +8,6 @@ import numpy
 import chainer
 from chainer import training
 from chainer.training import extensions
-from chainer.training import triggers
 from chainercv.extensions import SemanticSegmentationEvaluator
 from chainercv.links import PixelwiseSoftmaxClassifier
 
