@@ -68,7 +68,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     source = args.search
     config_path = args.config
-    if config_path is None and os.path.isdir(source):
+    if config_path is None and os.path.isfile(
+            os.path.join(source, 'config.yaml')):
         config_path = os.path.join(source, 'config.yaml')
     try:
         config = load_config(config_path, args.overrides)

@@ -75,3 +75,18 @@ def test_plain_indices_are_epoch_zero():
     data = RandomTransformDataset(Identity(), record, seed=0)
     assert data[3] == data[3] and data[3][0] == 3
     assert data[3 + 5][0] == 3 and data[3 + 5] != data[3]
+
+
+def test_multiprocess_iterator_gives_the_same_stream():
+    def make(cls, **kwargs):
+        data = RandomTransformDataset(Identity(), record, seed=2)
+        return cls(data, 2, order_sampler=EpochShuffleOrderSampler(seed=4),
+                   **kwargs)
+
+    serial = make(chainer.iterators.SerialIterator)
+    multi = make(chainer.iterators.MultiprocessIterator, n_processes=2)
+    try:
+        assert [multi.next() for _ in range(7)] == \
+            [serial.next() for _ in range(7)]
+    finally:
+        multi.finalize()
