@@ -245,8 +245,9 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         if progress is None:
             progress = tty
         if progress:
+            # (Chainer 7.8.1's bar writes to sys.stdout whatever ``out``)
             trainer.extend(extensions.ProgressBar(
-                update_interval=1, out=log))
+                update_interval=min(10, lc['log_interval'])))
 
     trainer.run()
 
