@@ -30,7 +30,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Tee(object):
-    """Writes to the terminal and to a log file."""
+    """Writes to the terminal and, without terminal escape codes, to a log
+    file."""
 
     def __init__(self, stream, path):
         self.stream = stream
@@ -38,7 +39,7 @@ class Tee(object):
 
     def write(self, text):
         self.stream.write(text)
-        self.file.write(text)
+        self.file.write(text.replace('\033[J', ''))
 
     def flush(self):
         self.stream.flush()
