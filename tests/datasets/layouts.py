@@ -11,6 +11,7 @@ import zlib
 
 import numpy
 import PIL.Image
+import pytest
 import scipy.io
 import scipy.sparse
 
@@ -172,3 +173,12 @@ def make_ade20k(root, n_train=3, n_val=2):
                 os.path.join(root, 'annotations', sub, name + '.png'),
                 ade20k_label_for(name))
     return root
+
+
+def assert_unreadable(dataset, index, what, path):
+    """Reading ``dataset[index]`` raises an IOError that says ``what``,
+    names ``path`` and chains the underlying error."""
+    with pytest.raises(IOError) as e:
+        dataset[index]
+    assert what in str(e.value) and path in str(e.value)
+    assert e.value.__cause__ is not None
