@@ -1,7 +1,8 @@
 """Prunes a finished (or running) search offline (paper Sec. 3.3).
 
 Reads the connection weights of a search — the newest snapshot in its
-output directory, its ``connection_weights.npz``, or a given snapshot — and
+output directory (by iteration), its ``connection_weights.npz``, or a given
+snapshot, read with the ``config.yaml`` beside it — and
 writes ``arch.yaml``, ``connection_weights.npz`` and the heatmap
 ``connection_weights.png`` into ``--out``. Use it to try another threshold
 or the authors' stage merges without searching again.
@@ -15,7 +16,6 @@ Examples::
 """
 
 import argparse
-import glob
 import os
 import sys
 
@@ -28,10 +28,15 @@ from sparsemask.extensions import write_pruning_result
 from sparsemask.training import build_model
 from sparsemask.training import ConfigError
 from sparsemask.training import load_config
+from sparsemask.training.report_failure import debug_requested
+from sparsemask.training.report_failure import report_failure
+from sparsemask.training.snapshots import check_snapshot
+from sparsemask.training.snapshots import list_snapshots
 
 
-def _weights_from_snapshot(path, config):
+def _weights_from_snapshot(path, config, config_path):
     prefix = 'updater/model:main/predictor/'
+    check_snapshot(path)
     with numpy.load(path) as f:
         key = prefix + 'head/W'
         if key not in f.files:
@@ -44,10 +49,34 @@ def _weights_from_snapshot(path, config):
             path, model, path=prefix)
     except (KeyError, ValueError) as e:
         raise ConfigError(
-            '{}: not a search snapshot of this configuration (missing {}); '
-            'is it a retraining, or a different model.backbone?'.format(
-                path, e))
+            '{}: not a search snapshot of the configuration {} ({}); is it '
+            'a retraining, or was the search run with another config? Pass '
+            'it with --config'.format(
+                path, config_path or '(the defaults)',
+                ' '.join(str(e).split())))
     return model.connection_weights(), model.connectivity.n_stages
+
+
+def _read_connection_weights(path):
+    check_snapshot(path)
+    try:
+        weights = load_connection_weights(path)
+    except (KeyError, ValueError, IndexError) as e:
+        raise ConfigError(
+            '{}: not a connection_weights.npz written by train/search.py '
+            '({}: {})'.format(path, type(e).__name__,
+                              ' '.join(str(e).split())))
+    if not weights:
+        raise ConfigError('{}: holds no connection weights'.format(path))
+    return weights
+
+
+def _config_beside(source):
+    # the config.yaml a search wrote into its output directory
+    directory = source if os.path.isdir(source) else os.path.dirname(
+        os.path.abspath(source))
+    path = os.path.join(directory, 'config.yaml')
+    return path if os.path.isfile(path) else None
 
 
 def main(argv=None):
@@ -58,40 +87,46 @@ def main(argv=None):
                         help='a search output directory, a snapshot, or a '
                         'connection_weights.npz')
     parser.add_argument('--config', default=None,
-                        help='the search config (default: config.yaml of '
-                        'the search directory)')
+                        help='the search config (default: the config.yaml '
+                        'of the search directory, or beside the snapshot)')
     parser.add_argument('--out', default=None,
                         help='output directory (default: pruned/ beside '
                         'the source)')
+    parser.add_argument('--debug', action='store_true',
+                        help='print the traceback of every error')
     parser.add_argument('overrides', nargs='*', metavar='section.key=value',
                         help='e.g. train.sigma=0.01 train.merge=true')
     args = parser.parse_args(argv)
+    try:
+        _prune(args)
+    except Exception as e:
+        sys.exit(report_failure(e, debug=debug_requested(args.debug)))
+
+
+def _prune(args):
     source = args.search
     config_path = args.config
-    if config_path is None and os.path.isfile(
-            os.path.join(source, 'config.yaml')):
-        config_path = os.path.join(source, 'config.yaml')
-    try:
-        config = load_config(config_path, args.overrides)
-        if os.path.isdir(source):
-            snapshots = glob.glob(os.path.join(source, 'snapshot_iter_*'))
-            if snapshots:
-                source = max(snapshots, key=os.path.getmtime)
-            elif os.path.isfile(os.path.join(source,
-                                             'connection_weights.npz')):
-                source = os.path.join(source, 'connection_weights.npz')
-            else:
-                raise ConfigError('{} holds neither snapshots nor '
-                                  'connection_weights.npz'.format(source))
-        if not os.path.isfile(source):
-            raise ConfigError('{} does not exist'.format(source))
-        if source.endswith('.npz') and 'connection_weights' in source:
-            weights = load_connection_weights(source)
-            n_stages = max(weights)
+    if config_path is None:
+        config_path = _config_beside(source)
+    config = load_config(config_path, args.overrides)
+    if os.path.isdir(source):
+        snapshots = list_snapshots(source)
+        if snapshots:
+            source = snapshots[-1][1]
+        elif os.path.isfile(os.path.join(source,
+                                         'connection_weights.npz')):
+            source = os.path.join(source, 'connection_weights.npz')
         else:
-            weights, n_stages = _weights_from_snapshot(source, config)
-    except ConfigError as e:
-        sys.exit('error: {}'.format(e))
+            raise ConfigError('{} holds neither snapshots nor '
+                              'connection_weights.npz'.format(source))
+    if not os.path.isfile(source):
+        raise ConfigError('{} does not exist'.format(source))
+    if source.endswith('.npz') and 'connection_weights' in source:
+        weights = _read_connection_weights(source)
+        n_stages = max(weights)
+    else:
+        weights, n_stages = _weights_from_snapshot(source, config,
+                                                   config_path)
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(source)),
                                    'pruned')
     tc = config['train']

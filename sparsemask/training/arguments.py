@@ -1,9 +1,8 @@
 import argparse
 import os
-import sys
 
-from sparsemask.training.config import ConfigError
 from sparsemask.training.config import load_config
+from sparsemask.training.report_failure import DEBUG_ENV
 
 
 def add_arguments(parser, default_config=None):
@@ -26,7 +25,11 @@ def add_arguments(parser, default_config=None):
                         help='run under ChainerMN (mpiexec -n N) with this '
                         'communicator')
     parser.add_argument('--resume', action='store_true',
-                        help='continue from the newest snapshot in --out')
+                        help='continue from the newest snapshot in --out '
+                        'that can be read (by iteration number)')
+    parser.add_argument('--debug', action='store_true',
+                        help='print the traceback of every error (also: '
+                        'environment variable {}=1)'.format(DEBUG_ENV))
     parser.add_argument('overrides', nargs='*', metavar='section.key=value',
                         help='config overrides, e.g. train.batchsize=8')
 
@@ -42,11 +45,11 @@ def setup(args, repo_root):
     Returns:
         tuple: ``(config, out, device, comm)``.
 
+    Raises:
+        ConfigError: for a bad config file or override.
+
     """
-    try:
-        config = load_config(args.config, args.overrides)
-    except ConfigError as e:
-        sys.exit('error: {}'.format(e))
+    config = load_config(args.config, args.overrides)
     out = args.out
     if out is None:
         name = os.path.splitext(os.path.basename(args.config or 'default'))[0]

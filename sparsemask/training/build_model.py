@@ -69,7 +69,10 @@ def build_connectivity(model_config, mode, backbone):
     if not os.path.isfile(arch):
         raise ConfigError('model.arch: {} does not exist (expected an '
                           'arch.yaml, full or unet)'.format(arch))
-    connectivity = Connectivity.from_yaml(arch)
+    try:
+        connectivity = Connectivity.from_yaml(arch)
+    except ValueError as e:
+        raise ConfigError('model.arch: {}'.format(' '.join(str(e).split())))
     src = model_config['arch_backbone']
     if src is not None and src != model_config['backbone']:
         if src not in BACKBONES:

@@ -1,10 +1,10 @@
 import os
 import sys
 
-from sparsemask.extensions import NonFiniteLossError
 from sparsemask.training.arguments import make_parser
 from sparsemask.training.arguments import setup
-from sparsemask.training.config import ConfigError
+from sparsemask.training.report_failure import debug_requested
+from sparsemask.training.report_failure import report_failure
 from sparsemask.training.run_training import run_training
 
 
@@ -22,17 +22,25 @@ def main(mode, description, repo_root, argv=None):
     Returns:
         dict: what :func:`run_training` returns.
 
+    A failure is reported by
+    :func:`~sparsemask.training.report_failure.report_failure` (one
+    ``error:`` line; under ChainerMN the whole job is aborted) and the
+    process exits with a non-zero status.
+
     """
     parser = make_parser(description,
                          os.path.join(repo_root, 'configs', 'demo.yaml'))
     args = parser.parse_args(argv)
-    config, out, device, comm = setup(args, repo_root)
+    debug = debug_requested(args.debug)
+    comm = None
     try:
+        config, out, device, comm = setup(args, repo_root)
         result = run_training(config, mode, out, device=device, comm=comm,
-                              resume=args.resume)
-    except (ConfigError, FileNotFoundError, NonFiniteLossError) as e:
-        # what the user must fix, without a traceback
-        sys.exit('error: {}'.format(e))
+                              resume=args.resume, debug=debug)
+    except SystemExit:
+        raise
+    except BaseException as e:
+        sys.exit(report_failure(e, debug=debug, comm=comm))
     if mode == 'search' and (comm is None or comm.rank == 0):
         c = result['connectivity']
         n = c.n_stages

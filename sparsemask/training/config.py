@@ -1,81 +1,296 @@
-"""The configuration of the trainer scripts: defaults, YAML, overrides."""
+"""The configuration of the trainer scripts: a typed schema, YAML files and
+``section.key=value`` overrides.
+
+Every key has a declared type and range (:data:`SCHEMA`). A file or an
+override that sets an unknown key, a value of the wrong type or a value out
+of range is refused when the configuration is loaded, before anything is
+written, with a :class:`ConfigError` whose one-line message names the file
+or override, the key, the value and what is expected.
+
+YAML is read with the YAML 1.2 rule for floats, so ``1e-4`` is the number
+0.0001 (PyYAML's YAML 1.1 rule reads it as the string ``'1e-4'``).
+"""
 
 import copy
+import math
+import numbers
 import os
+import re
 
 import yaml
 
 
-#: Every valid key, with its default. A config file and the command line
-#: override these; any other key is an error.
-DEFAULTS = {
+class ConfigError(ValueError):
+    """A config file or override is invalid; the message names it."""
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 floats (``1e-4``, ``5E3``)."""
+
+
+_Loader.add_implicit_resolver(
+    'tag:yaml.org,2002:float',
+    re.compile(r'''^(?:
+        [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$''', re.X),
+    list('-+0123456789.'))
+
+
+def yaml_load(stream):
+    """Reads YAML as the config files are read (YAML 1.2 floats).
+
+    Args:
+        stream (str or file): the YAML text or an open file.
+
+    Returns:
+        object: the data.
+
+    """
+    return yaml.load(stream, Loader=_Loader)
+
+
+class Option(object):
+    """A config key: its default, type and allowed values.
+
+    Args:
+        default: the default value; it must itself be valid.
+        kind (str): ``'int'``, ``'float'``, ``'bool'``, ``'str'``,
+            ``'int_or_pair'`` (an int or a list of two ints, e.g. a crop
+            size) or ``'float_pair'`` (a list of two floats, low <= high).
+        minimum (number): the smallest allowed number (each element of a
+            pair).
+        maximum (number): the largest allowed number.
+        exclusive (bool): ``minimum`` itself is not allowed.
+        below_maximum (bool): ``maximum`` itself is not allowed.
+        choices (sequence of str): the allowed strings.
+        nullable (bool): ``null`` is allowed.
+        doc (str): what the key means (shown in errors of some kinds).
+
+    """
+
+    def __init__(self, default, kind, minimum=None, maximum=None,
+                 exclusive=False, below_maximum=False, choices=None,
+                 nullable=False, doc=''):
+        self.default = default
+        self.kind = kind
+        self.minimum = minimum
+        self.maximum = maximum
+        self.exclusive = exclusive
+        self.below_maximum = below_maximum
+        self.choices = None if choices is None else tuple(choices)
+        self.nullable = nullable
+        self.doc = doc
+
+    def expected(self):
+        """str: what a valid value is, in words."""
+        if self.choices is not None:
+            text = 'one of ' + ', '.join(self.choices)
+        else:
+            text = {
+                'int': 'an integer',
+                'float': 'a number',
+                'bool': 'true or false',
+                'str': 'a string',
+                'int_or_pair': 'an integer or a list [height, width] of '
+                               'integers, each',
+                'float_pair': 'a list [low, high] of two numbers with '
+                              'low <= high, each',
+            }[self.kind]
+            bounds = []
+            if self.minimum is not None:
+                bounds.append('{} {}'.format(
+                    '>' if self.exclusive else '>=', self.minimum))
+            if self.maximum is not None:
+                bounds.append('{} {}'.format(
+                    '<' if self.below_maximum else '<=', self.maximum))
+            if bounds:
+                text += ' ' + ' and '.join(bounds)
+        if self.nullable:
+            text += ', or null'
+        return text
+
+    def check(self, value):
+        """Checks and normalises a value (an int given for a float key
+        becomes a float).
+
+        Args:
+            value: the value read from YAML.
+
+        Returns:
+            the normalised value.
+
+        Raises:
+            ValueError: with :meth:`expected` as the message.
+
+        """
+        if value is None:
+            if self.nullable:
+                return None
+            raise ValueError(self.expected())
+        if self.choices is not None:
+            if value not in self.choices:
+                raise ValueError(self.expected())
+            return value
+        if self.kind == 'int':
+            return self._number(value, integer=True)
+        if self.kind == 'float':
+            return self._number(value, integer=False)
+        if self.kind == 'bool':
+            if not isinstance(value, bool):
+                raise ValueError(self.expected())
+            return value
+        if self.kind == 'str':
+            if not isinstance(value, str) or not value:
+                raise ValueError(self.expected())
+            return value
+        if self.kind == 'int_or_pair':
+            if isinstance(value, list):
+                if len(value) != 2:
+                    raise ValueError(self.expected())
+                return [self._number(v, integer=True) for v in value]
+            return self._number(value, integer=True)
+        if self.kind == 'float_pair':
+            if not isinstance(value, list) or len(value) != 2:
+                raise ValueError(self.expected())
+            pair = [self._number(v, integer=False) for v in value]
+            if pair[0] > pair[1]:
+                raise ValueError(self.expected())
+            return pair
+        raise AssertionError(self.kind)
+
+    def _number(self, value, integer):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(self.expected())
+        if integer:
+            if not isinstance(value, numbers.Integral):
+                raise ValueError(self.expected())
+            value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise ValueError(self.expected())
+        if self.minimum is not None and (
+                value < self.minimum or
+                (self.exclusive and value == self.minimum)):
+            raise ValueError(self.expected())
+        if self.maximum is not None and (
+                value > self.maximum or
+                (self.below_maximum and value == self.maximum)):
+            raise ValueError(self.expected())
+        return value
+
+
+_BACKBONES = ('mobilenetv2', 'resnet50', 'resnet101', 'vgg16')
+_SPLITS = ('train', 'val', 'trainval', 'trainaug')
+
+
+def _path(doc):
+    return Option(None, 'str', nullable=True, doc=doc)
+
+
+def _positive(default, doc='', nullable=False):
+    return Option(default, 'int', minimum=1, nullable=nullable, doc=doc)
+
+
+#: Every valid key, with its default, type and range. A config file and the
+#: command line override the defaults; any other key is an error.
+SCHEMA = {
     'dataset': {
-        # synthetic | voc (VOC 2012, with SBD for trainaug) | ade20k
-        'name': 'synthetic',
-        'train_split': 'train',   # voc: trainaug (VOC + SBD)/train/trainval
-        'val_split': 'val',
-        'voc_dir': None,          # .../VOCdevkit/VOC2012
-        'sbd_dir': None,          # .../benchmark_RELEASE/dataset
-        'trainaug_list': None,    # optional id list replacing the computed one
-        'ade20k_dir': None,       # .../ADEChallengeData2016
-        'n_train': 512,           # synthetic only
-        'n_val': 64,              # synthetic only
-        'size': 64,               # synthetic only: image side
-        'seed': 0,                # synthetic only: train uses seed, val seed+1
-        'n_val_images': None,     # evaluate on the first N val images only
+        'name': Option('synthetic', 'str',
+                       choices=('synthetic', 'voc', 'ade20k')),
+        # voc: trainaug (VOC + SBD), train, val, trainval; ade20k: train, val
+        'train_split': Option('train', 'str', choices=_SPLITS),
+        'val_split': Option('val', 'str', choices=_SPLITS),
+        'voc_dir': _path('.../VOCdevkit/VOC2012'),
+        'sbd_dir': _path('.../benchmark_RELEASE/dataset'),
+        'trainaug_list': _path('an id list replacing the computed one'),
+        'ade20k_dir': _path('.../ADEChallengeData2016'),
+        'n_train': _positive(512, 'synthetic only'),
+        'n_val': _positive(64, 'synthetic only'),
+        'size': Option(64, 'int', minimum=8, doc='synthetic only: side'),
+        'seed': Option(0, 'int', minimum=0,
+                       doc='synthetic only: train uses seed, val seed+1'),
+        'n_val_images': _positive(None, 'evaluate on the first N only',
+                                  nullable=True),
     },
     'model': {
-        # mobilenetv2 | resnet50 | resnet101 | vgg16
-        'backbone': 'mobilenetv2',
-        'pretrained_model': None,  # None (random init), 'imagenet' or a path
-        'width_multiplier': 1.0,   # mobilenetv2 only
-        'channels': 64,            # decoder depth
-        # retrain: path to an arch.yaml, 'full' or 'unet'; search: ignored
-        'arch': None,
-        # the backbone 'arch' was searched on, when it differs from
-        # 'backbone' (the architecture is transferred by stride, paper 4.3)
-        'arch_backbone': None,
-        'initial_weight': 0.5,     # search: w at the start
-        'weight_noise': 0.0,       # search: std of noise added to w per pass
-        'bn_affine': False,        # search: scale/shift in per-connection BN
-        'fused': True,             # the fused FDN-stage op
-        # momentum of the backbone's BN running statistics (None: the
-        # backbone's own; MobileNetV2 uses 0.997, too slow for short runs)
-        'bn_decay': None,
+        'backbone': Option('mobilenetv2', 'str', choices=_BACKBONES),
+        'pretrained_model': Option(
+            None, 'str', nullable=True,
+            doc="None (random init), 'imagenet' or a path"),
+        'width_multiplier': Option(1.0, 'float', minimum=0, exclusive=True,
+                                   doc='mobilenetv2 only'),
+        'channels': _positive(64, 'decoder depth'),
+        'arch': Option(None, 'str', nullable=True,
+                       doc="retrain: an arch.yaml, 'full' or 'unet'"),
+        'arch_backbone': Option(
+            None, 'str', choices=_BACKBONES, nullable=True,
+            doc="the backbone 'arch' was searched on (paper 4.3)"),
+        'initial_weight': Option(0.5, 'float', minimum=0, maximum=1,
+                                 exclusive=True,
+                                 doc='search: w at the start'),
+        'weight_noise': Option(0.0, 'float', minimum=0,
+                               doc='search: std of noise added to w'),
+        'bn_affine': Option(False, 'bool',
+                            doc='search: scale/shift in per-connection BN'),
+        'fused': Option(True, 'bool', doc='the fused FDN-stage op'),
+        'bn_decay': Option(None, 'float', minimum=0, maximum=1,
+                           below_maximum=True, nullable=True,
+                           doc="momentum of the backbone's BN statistics"),
     },
     'train': {
-        'batchsize': 16,           # per process
-        'epochs': 50,
-        'iterations': None,        # overrides epochs when set
-        'crop_size': 513,
-        'scale_range': [0.5, 2.0],
-        'flip': True,
-        'lr_encoder': 0.005,
-        'lr_decoder': 0.05,
-        'lr_power': 0.9,
-        'momentum': 0.9,
-        'weight_decay': 4e-5,
-        'connection_weight_decay': True,  # search: decay w too (authors)
-        'lam': 0.01,               # search: lambda of the sparse loss
-        'sigma': 1e-3,             # search: pruning threshold
-        'merge': False,            # search: the authors' stage merges
-        'freeze_encoder': False,
-        'seed': 0,
-        'loaderjob': 0,            # 0: SerialIterator; N: N worker processes
+        'batchsize': _positive(16, 'per process'),
+        'epochs': _positive(50),
+        'iterations': _positive(None, 'overrides epochs when set',
+                                nullable=True),
+        'crop_size': Option(513, 'int_or_pair', minimum=1),
+        'scale_range': Option([0.5, 2.0], 'float_pair', minimum=0,
+                              exclusive=True),
+        'flip': Option(True, 'bool'),
+        'lr_encoder': Option(0.005, 'float', minimum=0),
+        'lr_decoder': Option(0.05, 'float', minimum=0),
+        'lr_power': Option(0.9, 'float', minimum=0),
+        'momentum': Option(0.9, 'float', minimum=0, maximum=1,
+                           below_maximum=True),
+        'weight_decay': Option(4e-5, 'float', minimum=0),
+        'connection_weight_decay': Option(True, 'bool',
+                                          doc='search: decay w too'),
+        'lam': Option(0.01, 'float', minimum=0,
+                      doc='search: lambda of the sparse loss'),
+        'sigma': Option(1e-3, 'float', minimum=0, maximum=1,
+                        doc='search: pruning threshold'),
+        'merge': Option(False, 'bool', doc="search: the authors' merges"),
+        'freeze_encoder': Option(False, 'bool'),
+        'seed': Option(0, 'int', minimum=0),
+        'loaderjob': Option(0, 'int', minimum=0,
+                            doc='0: SerialIterator; N: N worker processes'),
     },
     'log': {
-        'log_interval': 10,        # iterations
-        'eval_interval': None,     # iterations; default: once per epoch
-        'snapshot_interval': None,  # iterations; default: once per epoch
-        'n_snapshots': 3,          # snapshots kept
-        'prune_interval': None,    # search: also prune every N iterations
-        'progress_bar': None,      # None: only when stdout is a terminal
+        'log_interval': _positive(10, 'iterations'),
+        'eval_interval': _positive(None, 'default: once per epoch',
+                                   nullable=True),
+        'snapshot_interval': _positive(None, 'default: once per epoch',
+                                       nullable=True),
+        'n_snapshots': _positive(3, 'snapshots kept'),
+        'prune_interval': _positive(None, 'search: also prune every N',
+                                    nullable=True),
+        'progress_bar': Option(None, 'bool', nullable=True,
+                               doc='None: only when stdout is a terminal'),
     },
 }
 
 
-class ConfigError(ValueError):
-    """A config file or override is invalid; the message names it."""
+def _defaults(schema):
+    return {section: {key: copy.deepcopy(option.default)
+                      for key, option in options.items()}
+            for section, options in schema.items()}
+
+
+#: Every valid key with its default (the values of :data:`SCHEMA`).
+DEFAULTS = _defaults(SCHEMA)
 
 
 def _merge(config, update, source, prefix=''):
@@ -94,6 +309,30 @@ def _merge(config, update, source, prefix=''):
             config[key] = value
 
 
+def _check(config, schema, source):
+    # every key of ``config`` against its option, in place
+    for section, options in schema.items():
+        for key, option in options.items():
+            value = config[section][key]
+            try:
+                config[section][key] = option.check(value)
+            except ValueError as e:
+                raise ConfigError('{}: {}.{} = {}: expected {}'.format(
+                    source, section, key, _show(value), e))
+
+
+def _show(value):
+    # the value as the user wrote it (YAML flow style, one line); a string
+    # is quoted, so that '1e-3' is seen to be text
+    if isinstance(value, str):
+        return repr(value)
+    text = yaml.safe_dump(value, default_flow_style=True, width=1 << 16)
+    text = text.strip()
+    if text.endswith('...'):
+        text = text[:-3].strip()
+    return text
+
+
 def parse_override(text):
     """Parses ``section.key=value`` (the value is read as YAML).
 
@@ -110,41 +349,55 @@ def parse_override(text):
             'train.batchsize=8'.format(text))
     key, value = text.split('=', 1)
     try:
-        value = yaml.safe_load(value)
+        value = yaml_load(value)
     except yaml.YAMLError as e:
         raise ConfigError('override {!r}: the value is not valid YAML: '
-                          '{}'.format(text, e))
+                          '{}'.format(text, _one_line(e)))
     update = value
     for part in reversed(key.strip().split('.')):
         update = {part: update}
     return update
 
 
-def load_config(path=None, overrides=(), defaults=None):
-    """Resolves a configuration.
+def _one_line(error):
+    return ' '.join(str(error).split())
+
+
+def load_config(path=None, overrides=(), schema=None):
+    """Resolves and checks a configuration.
+
+    The defaults, then each file of ``path``'s ``base`` chain, then each
+    override are applied in turn, and the values are checked after each
+    source, so that an error names the source that set the bad value.
 
     Args:
         path (str): a YAML file whose keys override the defaults; its own
             ``base`` key names a YAML file (relative to it) to start from.
         overrides (sequence of str): ``section.key=value`` strings applied
             last.
-        defaults (dict): the valid keys and defaults; :data:`DEFAULTS` by
-            default.
+        schema (dict): the valid keys with their :class:`Option`;
+            :data:`SCHEMA` by default.
 
     Returns:
-        dict: the resolved configuration (a fresh nested dict).
+        dict: the resolved configuration (a fresh nested dict of plain
+        values).
 
     Raises:
         ConfigError: for a missing or broken file, an unknown key (named,
-            with the valid ones) or a malformed override.
+            with the valid ones), a value of the wrong type or out of range
+            (named, with what is expected) or a malformed override.
 
     """
-    config = copy.deepcopy(DEFAULTS if defaults is None else defaults)
+    schema = SCHEMA if schema is None else schema
+    config = _defaults(schema)
     if path is not None:
         for source, data in _read_chain(path):
             _merge(config, data, source)
+            _check(config, schema, source)
     for text in overrides:
-        _merge(config, parse_override(text), 'override {!r}'.format(text))
+        source = 'override {!r}'.format(text)
+        _merge(config, parse_override(text), source)
+        _check(config, schema, source)
     return config
 
 
@@ -156,22 +409,30 @@ def _read_chain(path, seen=()):
         raise ConfigError('config file {} does not exist'.format(path))
     try:
         with open(path) as f:
-            data = yaml.safe_load(f) or {}
+            data = yaml_load(f) or {}
     except yaml.YAMLError as e:
-        raise ConfigError('{}: not valid YAML: {}'.format(path, e))
+        raise ConfigError('{}: not valid YAML: {}'.format(
+            path, _one_line(e)))
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError('config file {} cannot be read: {}'.format(
+            path, getattr(e, 'strerror', None) or e))
     if not isinstance(data, dict):
         raise ConfigError('{}: expected a mapping at the top level'.format(
             path))
     chain = []
     base = data.pop('base', None)
     if base is not None:
+        if not isinstance(base, str):
+            raise ConfigError('{}: base = {}: expected the path of another '
+                              'config file'.format(path, _show(base)))
         chain = _read_chain(os.path.join(os.path.dirname(path), base),
                             seen + (path,))
     return chain + [(path, data)]
 
 
 def dump_config(config):
-    """Returns the configuration as YAML text.
+    """Returns the configuration as YAML text (read back by
+    :func:`load_config` to the same values).
 
     Args:
         config (dict): a resolved configuration.

@@ -24,6 +24,8 @@ from sparsemask.training.build_model import build_model
 from sparsemask.training.config import ConfigError
 from sparsemask.training.config import dump_config
 from sparsemask.training.config import load_config
+from sparsemask.training.snapshots import choose_snapshot
+from sparsemask.training.snapshots import list_snapshots
 from sparsemask.transforms import SegmentationTrainTransform
 from sparsemask.utils.atomic_write import atomic_open
 from sparsemask.utils.atomic_write import atomic_write_text
@@ -57,11 +59,20 @@ def _every_or_last(interval, max_iter):
 
 
 def _check_out(out, resume, config, mode, log):
-    snapshots = glob.glob(os.path.join(out, 'snapshot_iter_*'))
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ConfigError('--out {} exists and is not a directory'.format(
+            out))
+    snapshots = list_snapshots(out)
     saved = os.path.join(out, 'config.yaml')
     if resume:
         if not os.path.isfile(saved):
-            return
+            if snapshots:
+                # a run of an older version: nothing to compare with
+                return
+            raise ConfigError(
+                '--resume: {} holds no run to resume (no config.yaml, no '
+                'snapshot_iter_N); run without --resume to start one'.format(
+                    out))
         try:
             old = load_config(saved)
         except ConfigError as e:
@@ -82,9 +93,30 @@ def _check_out(out, resume, config, mode, log):
         return
     if snapshots:
         raise ConfigError(
-            '{} already holds snapshots of a run ({}); pass --resume to '
-            'continue it, or choose another --out'.format(
-                out, os.path.basename(max(snapshots, key=os.path.getmtime))))
+            '{} already holds snapshots of a run (newest: {}); pass --resume '
+            'to continue it, or choose another --out'.format(
+                out, os.path.basename(snapshots[-1][1])))
+
+
+def _prepare_out(out, config_text):
+    try:
+        if not os.path.isdir(out):
+            os.makedirs(out)
+        _remove_stale_temporaries(out)
+        atomic_write_text(os.path.join(out, 'config.yaml'), config_text)
+    except OSError as e:
+        raise ConfigError('--out {}: cannot write there: {}'.format(
+            out, e.strerror or e))
+
+
+def _snapshot_to_resume(out, log):
+    chosen = choose_snapshot(out, log)
+    if chosen is None:
+        log.write('note: --resume: {} holds no snapshot yet (the run '
+                  'stopped before its first one); starting from iteration '
+                  '0\n'.format(out))
+        return None
+    return chosen[1]
 
 
 def _remove_stale_temporaries(out):
@@ -104,7 +136,7 @@ def _weight_decay(optimizer, model, rate, connection_weights):
 
 
 def run_training(config, mode, out, device=-1, comm=None, resume=False,
-                 log=sys.stdout):
+                 log=sys.stdout, debug=False):
     """Runs a search or a retraining as the config says.
 
     Args:
@@ -114,8 +146,12 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         out (str): the output directory.
         device (int): GPU id, -1 for CPU.
         comm: a ChainerMN communicator, or None.
-        resume (bool): continue from the newest snapshot in ``out``.
+        resume (bool): continue from the newest snapshot in ``out`` that
+            can be read, by iteration number; unreadable ones are moved to
+            ``out/corrupt/`` with a note.
         log (file): where rank 0 prints progress.
+        debug (bool): let the trainer print the traceback of an exception
+            in the training loop.
 
     Returns:
         dict: ``model`` (the trained :class:`~sparsemask.links.SparseMask`),
@@ -129,12 +165,6 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
     config_text = '# train/{}.py\n'.format(mode) + dump_config(config)
     if is_writer:
         _check_out(out, resume, config, mode, log)
-        if not os.path.isdir(out):
-            os.makedirs(out)
-        _remove_stale_temporaries(out)
-        atomic_write_text(os.path.join(out, 'config.yaml'), config_text)
-    if comm is not None:
-        comm.mpi_comm.barrier()
 
     # data
     if is_writer:
@@ -158,6 +188,18 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         model.to_gpu()
     classifier = PixelwiseSoftmaxClassifier(model, ignore_label=-1)
 
+    # the data and the model are built before anything is written into out
+    resume_from = None
+    if is_writer:
+        if resume:
+            resume_from = _snapshot_to_resume(out, log)
+        _prepare_out(out, config_text)
+    if comm is not None:
+        # (ChainerMN's bcast_obj wants None on the other ranks and not None
+        # on the root)
+        resume_from = comm.bcast_obj(
+            [resume_from] if is_writer else None)[0]
+
     crop = tc['crop_size']
     transform = SegmentationTrainTransform(
         model.mean, model.std, (crop, crop) if isinstance(crop, int) else crop,
@@ -174,7 +216,10 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         train_iter = chainer.iterators.SerialIterator(
             train, tc['batchsize'], order_sampler=sampler)
     iters_per_epoch = -(-len(train) // tc['batchsize'])
-    max_iter = tc['iterations'] or tc['epochs'] * iters_per_epoch
+    if tc['iterations'] is not None:
+        max_iter = tc['iterations']
+    else:
+        max_iter = tc['epochs'] * iters_per_epoch
 
     optimizer = chainer.optimizers.MomentumSGD(
         lr=tc['lr_decoder'], momentum=tc['momentum'])
@@ -192,6 +237,7 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
 
     eval_interval = lc['eval_interval'] or iters_per_epoch
     snapshot_interval = lc['snapshot_interval'] or iters_per_epoch
+    prune_interval = lc['prune_interval'] or max_iter
     trainer.extend(FailOnNonFinite())
     trainer.extend(PolyLearningRate(
         [('encoder', tc['lr_encoder'], model.backbone),
@@ -202,7 +248,7 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         trainer.extend(ClipConnectionWeights())
         pruning = Pruning(sigma=tc['sigma'], merge=tc['merge'], comm=comm)
         trainer.extend(pruning, trigger=_every_or_last(
-            lc['prune_interval'] or max_iter, max_iter))
+            prune_interval, max_iter))
 
     if is_writer:
         val_iter = chainer.iterators.SerialIterator(
@@ -214,7 +260,7 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         name='val', trigger=_every_or_last(eval_interval, max_iter))
 
     trainer.extend(
-        extensions.snapshot(filename=SNAPSHOT, autoload=resume,
+        extensions.snapshot(filename=SNAPSHOT, autoload=False,
                             n_retains=lc['n_snapshots'],
                             condition=lambda: is_writer),
         trigger=_every_or_last(snapshot_interval, max_iter))
@@ -249,7 +295,12 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
             trainer.extend(extensions.ProgressBar(
                 update_interval=min(10, lc['log_interval'])))
 
-    trainer.run()
+    if resume_from is not None:
+        chainer.serializers.load_npz(resume_from, trainer)
+        if is_writer:
+            log.write('resumed from {} (iteration {})\n'.format(
+                resume_from, trainer.updater.iteration))
+    trainer.run(show_loop_exception_msg=debug)
 
     if mode == 'search' and pruning.connectivity is None:
         # resumed after the end: prune the finished search once more

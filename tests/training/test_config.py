@@ -83,3 +83,104 @@ def test_shipped_configs_resolve():
         dumped = dump_config(config)
         import yaml
         assert yaml.safe_load(dumped) == config
+
+
+@pytest.mark.parametrize('override,key,value', [
+    ('train.sigma=1e-2', 'sigma', 0.01),
+    ('train.weight_decay=1e-4', 'weight_decay', 1e-4),
+    ('train.lr_decoder=1e-3', 'lr_decoder', 1e-3),
+    ('train.lr_encoder=5E-4', 'lr_encoder', 5e-4),
+    ('train.lam=2e0', 'lam', 2.0),
+    ('train.lr_decoder=1', 'lr_decoder', 1.0),
+])
+def test_scientific_notation_is_a_number(tmp_path, override, key, value):
+    # PyYAML's YAML 1.1 rule reads 1e-2 as the string '1e-2'
+    config = load_config(None, [override])
+    assert type(config['train'][key]) is float
+    assert config['train'][key] == value
+    path = tmp_path / 'c.yaml'
+    path.write_text('train:\n  {}: {}\n'.format(*override[6:].split('=')))
+    assert load_config(str(path))['train'][key] == value
+    # and the saved config reads back as the same number
+    assert load_config(_dumped(tmp_path, config))['train'][key] == value
+
+
+def _dumped(tmp_path, config):
+    path = tmp_path / 'dumped.yaml'
+    path.write_text(dump_config(config))
+    return str(path)
+
+
+@pytest.mark.parametrize('override,expected', [
+    ('train.iterations=0', 'train.iterations = 0: expected an integer >= 1, '
+                           'or null'),
+    ('train.batchsize=-1', 'train.batchsize = -1: expected an integer >= 1'),
+    ('train.batchsize=2.5', 'train.batchsize = 2.5: expected an integer'),
+    ('train.batchsize=true', 'train.batchsize = true: expected an integer'),
+    ('train.crop_size=0', 'train.crop_size = 0: expected an integer or a '
+                          'list [height, width]'),
+    ('train.crop_size=[32, 0]', 'train.crop_size = [32, 0]'),
+    ('train.crop_size=[1, 2, 3]', 'train.crop_size = [1, 2, 3]'),
+    ('dataset.n_train=0', 'dataset.n_train = 0: expected an integer >= 1'),
+    ('train.lr_decoder=-0.1', 'train.lr_decoder = -0.1: expected a number '
+                              '>= 0'),
+    ('train.lr_encoder=-1e-3', 'train.lr_encoder = -0.001'),
+    ('log.snapshot_interval=0', 'log.snapshot_interval = 0: expected an '
+                                'integer >= 1'),
+    ('train.scale_range=1.5', 'train.scale_range = 1.5: expected a list '
+                              '[low, high]'),
+    ('train.scale_range=[2, 1]', 'low <= high'),
+    ('train.scale_range=[0, 1]', 'each > 0'),
+    ('train.sigma=abc', "train.sigma = 'abc': expected a number"),
+    ('train.lr_decoder="1e-3"', "train.lr_decoder = '1e-3': expected a "
+                                'number'),
+    ('train.momentum=1', 'train.momentum = 1: expected a number >= 0 and '
+                         '< 1'),
+    ('train.lam=.inf', 'train.lam = .inf'),
+    ('train.flip=1', 'train.flip = 1: expected true or false'),
+    ('model.backbone=resnet34', "model.backbone = 'resnet34': expected one "
+                                'of mobilenetv2, resnet50'),
+    ('model.initial_weight=0', 'model.initial_weight = 0'),
+    ('model.channels=null', 'model.channels = null: expected an integer'),
+    ('dataset.name=coco', "dataset.name = 'coco': expected one of"),
+])
+def test_bad_values_are_refused_with_key_value_and_expectation(
+        override, expected):
+    with pytest.raises(ConfigError) as e:
+        load_config(None, [override])
+    message = str(e.value)
+    assert message.startswith('override {!r}: '.format(override))
+    assert expected in message
+    assert '\n' not in message
+
+
+def test_bad_value_in_a_file_names_the_file(tmp_path):
+    (tmp_path / 'a.yaml').write_text('train:\n  batchsize: 0\n')
+    (tmp_path / 'b.yaml').write_text('base: a.yaml\ntrain:\n  lam: 0.2\n')
+    with pytest.raises(ConfigError) as e:
+        load_config(str(tmp_path / 'b.yaml'))
+    assert str(e.value).startswith(str(tmp_path / 'a.yaml') + ': ')
+    assert 'train.batchsize = 0: expected an integer >= 1' in str(e.value)
+
+
+def test_a_later_override_does_not_excuse_a_bad_file(tmp_path):
+    path = tmp_path / 'c.yaml'
+    path.write_text('train:\n  iterations: 0\n')
+    with pytest.raises(ConfigError, match=r'c\.yaml: train\.iterations = 0'):
+        load_config(str(path), ['train.iterations=5'])
+
+
+def test_values_are_normalised():
+    config = load_config(None, ['train.lr_decoder=1', 'train.crop_size=[32, '
+                                '48]', 'train.scale_range=[1, 2]'])
+    assert type(config['train']['lr_decoder']) is float
+    assert config['train']['crop_size'] == [32, 48]
+    assert [type(v) for v in config['train']['scale_range']] == [float] * 2
+
+
+def test_every_default_is_valid_and_every_key_declared():
+    from sparsemask.training.config import SCHEMA
+    for section, options in SCHEMA.items():
+        for key, option in options.items():
+            assert option.check(option.default) == option.default, key
+    assert set(DEFAULTS) == set(SCHEMA)

@@ -1,0 +1,128 @@
+"""Finding the snapshots of a run and choosing the one to resume from."""
+
+import os
+import re
+import zipfile
+
+import numpy
+
+
+#: The name of a trainer snapshot; the number is the iteration.
+SNAPSHOT_PATTERN = re.compile(r'^snapshot_iter_(\d+)$')
+
+#: Where unreadable snapshots are moved (never deleted) by a resume.
+CORRUPT_DIR = 'corrupt'
+
+
+class SnapshotError(ValueError):
+    """A snapshot cannot be read; the message names it and says why."""
+
+
+def list_snapshots(directory):
+    """The trainer snapshots in a directory, ordered by iteration.
+
+    Only files named ``snapshot_iter_<N>`` count; the order is that of
+    ``N``, never of modification times (a copied or restored directory
+    has meaningless ones).
+
+    Args:
+        directory (str): a run's output directory.
+
+    Returns:
+        list of tuple: ``(iteration, path)``, oldest first; empty if the
+        directory does not exist.
+
+    """
+    if not os.path.isdir(directory):
+        return []
+    found = []
+    for name in os.listdir(directory):
+        m = SNAPSHOT_PATTERN.match(name)
+        path = os.path.join(directory, name)
+        if m is not None and os.path.isfile(path):
+            found.append((int(m.group(1)), path))
+    return sorted(found)
+
+
+def check_snapshot(path):
+    """Reads every array of an ``.npz`` snapshot, checking it is whole.
+
+    Every member is decompressed and its CRC checked, so that a truncated,
+    empty or damaged file is found before anything is loaded from it.
+
+    Args:
+        path (str): the snapshot.
+
+    Raises:
+        SnapshotError: naming ``path`` and the reason, on one line.
+
+    """
+    try:
+        size = os.path.getsize(path)
+        if size == 0:
+            raise SnapshotError('{} is empty (0 bytes)'.format(path))
+        with numpy.load(path, allow_pickle=False) as f:
+            for key in f.files:
+                f[key]
+    except SnapshotError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile,
+            zipfile.LargeZipFile) as e:
+        reason = ' '.join(str(e).split()) or type(e).__name__
+        raise SnapshotError('{} cannot be read ({}: {})'.format(
+            path, type(e).__name__, reason))
+
+
+def choose_snapshot(directory, log=None):
+    """The newest snapshot of a run that can be read, for ``--resume``.
+
+    Snapshots are tried newest first (by iteration). One that cannot be
+    read is moved into ``<directory>/corrupt/`` (never deleted, and out of
+    the way of the snapshot the resumed run will write under the same
+    name), with a note saying which and why.
+
+    Args:
+        directory (str): the run's output directory.
+        log (file): where the notes go (None: nowhere).
+
+    Returns:
+        tuple: ``(iteration, path)`` of the snapshot to load, or ``None``
+        if the directory holds no snapshot.
+
+    Raises:
+        SnapshotError: if there are snapshots but none can be read.
+
+    """
+    snapshots = list_snapshots(directory)
+    skipped = []
+    for iteration, path in reversed(snapshots):
+        try:
+            check_snapshot(path)
+        except SnapshotError as e:
+            moved = _move_aside(directory, path)
+            skipped.append(os.path.basename(path))
+            if log is not None:
+                log.write('note: --resume: skipped {}: {}; moved it to '
+                          '{}\n'.format(os.path.basename(path), e, moved))
+            continue
+        return iteration, path
+    if skipped:
+        raise SnapshotError(
+            '--resume: none of the snapshots in {} can be read ({}); they '
+            'were moved to {}. Run without --resume to start over'.format(
+                directory, ', '.join(skipped),
+                os.path.join(directory, CORRUPT_DIR)))
+    return None
+
+
+def _move_aside(directory, path):
+    target_dir = os.path.join(directory, CORRUPT_DIR)
+    os.makedirs(target_dir, exist_ok=True)
+    name = os.path.basename(path)
+    target = os.path.join(target_dir, name)
+    n = 1
+    while os.path.exists(target):
+        target = os.path.join(target_dir, '{}.{}'.format(name, n))
+        n += 1
+    os.rename(path, target)
+    return target
