@@ -21,8 +21,11 @@ import numpy
 import chainer
 
 from sparsemask.training import build_datasets
+from sparsemask.training import ConfigError
 from sparsemask.training import load_config
 from sparsemask.training import run_training
+from sparsemask.training.report_failure import debug_requested
+from sparsemask.training.report_failure import report_failure
 from sparsemask.utils.atomic_write import atomic_write_text
 
 
@@ -72,14 +75,41 @@ def main():
     parser.add_argument('--config', default=os.path.join(
         ROOT, 'configs', 'demo.yaml'))
     parser.add_argument('--out', default=os.path.join(ROOT, 'result', 'demo'))
+    parser.add_argument('--debug', action='store_true',
+                        help='print the traceback of every error')
     parser.add_argument('overrides', nargs='*', metavar='section.key=value')
     args = parser.parse_args()
+    try:
+        demo(args)
+    except Exception as e:
+        sys.exit(report_failure(e, debug=debug_requested(args.debug)))
 
-    if os.path.isdir(args.out):
-        shutil.rmtree(args.out)
-    os.makedirs(args.out)
-    log = Tee(sys.stdout, os.path.join(args.out, 'demo.log'))
+
+def _fresh_out(out):
+    # the demo replaces its own previous output, and nothing else
+    if os.path.exists(out):
+        if not os.path.isdir(out):
+            raise ConfigError('--out {} exists and is not a directory'.format(
+                out))
+        if os.listdir(out) and not os.path.isfile(
+                os.path.join(out, 'demo.log')):
+            raise ConfigError(
+                '--out {} is not empty and is not the output of an earlier '
+                'demo (no demo.log): choose another --out'.format(out))
+        shutil.rmtree(out)
+    os.makedirs(out)
+
+
+def demo(args):
+    """Runs the demo.
+
+    Args:
+        args (argparse.Namespace): the parsed command line.
+
+    """
     config = load_config(args.config, args.overrides)
+    _fresh_out(args.out)
+    log = Tee(sys.stdout, os.path.join(args.out, 'demo.log'))
     start = time.time()
 
     def say(text):

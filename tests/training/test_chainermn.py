@@ -1,8 +1,10 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -43,3 +45,78 @@ def test_search_under_mpiexec_two_ranks(tmp_path):
     # no stray temporary files
     assert not [f for f in files if f.startswith(('.', 'tmp'))], files
     shutil.rmtree(out)
+
+
+def _mpiexec(args, timeout):
+    # the whole process tree is killed if it outlives ``timeout``
+    proc = subprocess.Popen(
+        [MPIEXEC, '-n', '2', sys.executable] + args, cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        universal_newlines=True, start_new_session=True)
+    start = time.time()
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        pytest.fail('mpiexec still running after {} s (a rank hangs): '
+                    '{}'.format(timeout, out))
+    return proc.returncode, out, time.time() - start
+
+
+def _voc_with_a_bad_label(root):
+    from tests.datasets import layouts
+    train = ['t{}'.format(i) for i in range(8)]
+    voc = layouts.make_voc(root, train, ['v0'])
+    bad = layouts.label_for('vocbad')
+    bad[2:4, 2:5] = 40          # not a VOC class, not 255
+    path = os.path.join(voc, 'SegmentationClass', 't5.png')
+    layouts.write_palette_png(path, bad)
+    return voc, path
+
+
+@pytest.mark.skipif(not os.path.exists(MPIEXEC),
+                    reason='mpiexec not installed (pip install mpich)')
+def test_bad_label_on_one_rank_ends_the_whole_job(tmp_path):
+    # One rank reads the bad label and raises while the other waits for it
+    # in the gradient allreduce: on 4d1f859 the job then hung for ever.
+    voc, bad = _voc_with_a_bad_label(str(tmp_path / 'VOC2012'))
+    out = str(tmp_path / 'mn')
+    args = [os.path.join(ROOT, 'train', 'search.py'),
+            '--communicator', 'naive', '--out', out,
+            '--config', os.path.join(ROOT, 'configs', 'demo.yaml')] + TINY \
+        + ['dataset.name=voc', 'dataset.voc_dir=' + voc,
+           'dataset.train_split=train', 'train.batchsize=2',
+           'train.iterations=8', 'log.eval_interval=100']
+    rc, output, seconds = _mpiexec(args, timeout=120)
+    assert rc != 0, output
+    errors = [line for line in output.splitlines()
+              if line.startswith('error: ')]
+    assert len(errors) == 1, output
+    assert errors[0].startswith('error: (rank ') and bad in errors[0]
+    assert 'outside [0, 21)' in errors[0]
+    assert 'Traceback' not in output
+
+
+@pytest.mark.skipif(not os.path.exists(MPIEXEC),
+                    reason='mpiexec not installed (pip install mpich)')
+def test_disk_full_on_rank_0_ends_the_whole_job(tmp_path):
+    from sparsemask.training.snapshots import check_snapshot
+    from sparsemask.training.snapshots import list_snapshots
+    out = str(tmp_path / 'mn')
+    args = [os.path.join(ROOT, 'tests', 'training', 'mn_fail.py'), 'enospc',
+            '--communicator', 'naive', '--out', out,
+            '--config', os.path.join(ROOT, 'configs', 'demo.yaml')] + TINY
+    rc, output, seconds = _mpiexec(args, timeout=120)
+    assert rc != 0, output
+    errors = [line for line in output.splitlines()
+              if line.startswith('error: ')]
+    assert len(errors) == 1, output
+    assert errors[0].startswith('error: (rank 0 of 2) ')
+    assert 'snapshot_iter_4' in errors[0]
+    assert 'No space left on device' in errors[0]
+    snapshots = list_snapshots(out)
+    assert snapshots[-1][0] == 3
+    for _, path in snapshots:
+        check_snapshot(path)
+    assert not os.path.exists(os.path.join(out, 'model.npz'))

@@ -81,3 +81,63 @@ def test_retrain_the_searched_architecture(search_dir, tmp_path):
                        if k.startswith('decoder/stage') and '/conv' in k
                        and k.endswith('/W')])
     assert n_convs == Connectivity.from_yaml(arch).n_connections
+
+
+@pytest.mark.parametrize('source', ['snapshot', 'dir'])
+def test_prune_reads_the_config_beside_the_snapshot(search_dir, tmp_path,
+                                                    source):
+    # The README's form, without --config: the search ran with a config
+    # other than the defaults (TINY: model.channels=16, a thinner
+    # MobileNetV2), which the snapshot's arrays only fit.
+    path = {'dir': search_dir,
+            'snapshot': os.path.join(search_dir, 'snapshot_iter_4')}[source]
+    out = str(tmp_path / 'pruned')
+    r = run_prune(['--search', path, '--out', out])
+    assert r.returncode == 0, r.stdout
+    assert Connectivity.from_yaml(os.path.join(out, 'arch.yaml')) == \
+        Connectivity.from_yaml(os.path.join(search_dir, 'arch.yaml'))
+
+
+def test_prune_dir_takes_the_newest_snapshot_by_iteration(search_dir,
+                                                           tmp_path):
+    import shutil
+    run_dir = str(tmp_path / 'run')
+    os.makedirs(run_dir)
+    shutil.copy(os.path.join(search_dir, 'config.yaml'), run_dir)
+    for i in (3, 4):
+        shutil.copy(os.path.join(search_dir, 'snapshot_iter_{}'.format(i)),
+                    run_dir)
+    # snapshot 3 is touched last: the choice must not follow mtimes
+    os.utime(os.path.join(run_dir, 'snapshot_iter_4'), (1e9, 1e9))
+    r = run_prune(['--search', run_dir, '--out', str(tmp_path / 'p')])
+    assert r.returncode == 0, r.stdout
+    assert 'pruned {} '.format(
+        os.path.join(run_dir, 'snapshot_iter_4')) in r.stdout
+
+
+@pytest.mark.parametrize('name,damage', [
+    ('snapshot_iter_4', 'truncate'),
+    ('snapshot_iter_4', 'empty'),
+    ('connection_weights.npz', 'truncate'),
+    ('connection_weights.npz', 'foreign'),
+])
+def test_prune_names_a_damaged_file_in_one_line(search_dir, tmp_path, name,
+                                                damage):
+    path = str(tmp_path / name)
+    with open(os.path.join(search_dir, name), 'rb') as f:
+        data = f.read()
+    if damage == 'truncate':
+        data = data[:len(data) // 2]
+    elif damage == 'empty':
+        data = b''
+    with open(path, 'wb') as f:
+        if damage == 'foreign':
+            numpy.savez(f, something=numpy.zeros(3))
+        else:
+            f.write(data)
+    r = run_prune(['--search', path, '--config',
+                   os.path.join(search_dir, 'config.yaml')])
+    assert r.returncode == 1, r.stdout
+    assert 'Traceback' not in r.stdout
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: ' + path), lines

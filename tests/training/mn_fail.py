@@ -1,0 +1,34 @@
+"""Run under mpiexec by test_chainermn.py: the search script's entry point,
+with rank 0's fourth snapshot hitting ENOSPC when the first argument is
+``enospc`` (the rest are the script's arguments)."""
+
+import errno
+import os
+import sys
+
+import numpy
+
+from sparsemask.training.cli import main
+
+
+def run():
+    mode, argv = sys.argv[1], sys.argv[2:]
+    if mode == 'enospc':
+        import mpi4py.MPI
+        if mpi4py.MPI.COMM_WORLD.rank == 0:
+            real = numpy.savez_compressed
+
+            def savez_compressed(file, *args, **kwargs):
+                name = str(getattr(file, 'name', file))
+                if os.path.basename(name) == 'snapshot_iter_4':
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC),
+                                  name)
+                return real(file, *args, **kwargs)
+
+            numpy.savez_compressed = savez_compressed
+    main('search', 'mn failure test', os.path.dirname(os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__)))), argv)
+
+
+if __name__ == '__main__':
+    run()
