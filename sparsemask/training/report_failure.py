@@ -1,4 +1,5 @@
 import errno
+import gc
 import os
 import sys
 import traceback
@@ -101,7 +102,26 @@ def report_failure(error, debug=False, comm=None, stream=None):
                      'with the traceback above)\n'.format(
                          where, type(error).__name__, error_message(error)))
     stream.flush()
+    _release(error)
     if multi:
         sys.stdout.flush()
         comm.mpi_comm.Abort(status)
     return status
+
+
+def _release(error):
+    # Objects left in the failed frames complain from their __del__ at exit
+    # (after ENOSPC, numpy's half-written zip file prints "Exception ignored
+    # ... seek of closed file" with a traceback): drop them now, quietly.
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        seen = set()
+        while error is not None and id(error) not in seen:
+            seen.add(id(error))
+            if error.__traceback__ is not None:
+                traceback.clear_frames(error.__traceback__)
+            error = error.__cause__ or error.__context__
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook

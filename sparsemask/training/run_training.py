@@ -1,3 +1,4 @@
+import errno
 import glob
 import os
 import shutil
@@ -300,7 +301,13 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         if is_writer:
             log.write('resumed from {} (iteration {})\n'.format(
                 resume_from, trainer.updater.iteration))
-    trainer.run(show_loop_exception_msg=debug)
+    try:
+        trainer.run(show_loop_exception_msg=debug)
+    except OSError as e:
+        if e.filename is None and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            # a write that ran out of space names no file: it was in out
+            raise OSError(e.errno, e.strerror, out) from e
+        raise
 
     if mode == 'search' and pruning.connectivity is None:
         # resumed after the end: prune the finished search once more
