@@ -1,11 +1,14 @@
 """Checks shared by the real data set loaders: data directories, list
-files, image and label files, label values. Every error names the file or
-directory it is about."""
+files, image and label files, label sizes and values. Every error is one
+line (for the scripts' ``error:`` line) that names the file or directory it
+is about."""
 
 import os
 
 import numpy
+import PIL.Image
 
+import chainer
 from chainercv.utils import read_image
 from chainercv.utils import read_label
 
@@ -87,8 +90,52 @@ def read_ids(path):
                 for line in f if line.strip()]
 
 
+def _one_line(text):
+    """``text`` with every run of white space (newlines too) as one space."""
+    return ' '.join(str(text).split())
+
+
+def unreadable_file_error(what, path, error, expected=None):
+    """The one-line error for a data file that could not be read.
+
+    Args:
+        what (str): what the file is, e.g. ``'image'`` or ``'label'``.
+        path (str): the file.
+        error (Exception): the reader's exception.
+        expected (str): what the file should hold, e.g. ``'a .mat file
+            with GTcls.Segmentation'``; said in the message if given.
+
+    Returns:
+        OSError: a :class:`FileNotFoundError` if ``path`` does not exist,
+        else an :class:`OSError`; its message is one line that names
+        ``path`` and says why: missing, empty, or the reader's error
+        (a truncated file, for instance), with what to do.
+
+    """
+    head = 'cannot read {} {}{}'.format(
+        what, path, '' if expected is None else
+        ' (expected {})'.format(expected))
+    if not os.path.exists(path):
+        return FileNotFoundError('{}: the file does not exist'.format(head))
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        reason = 'the file is empty (0 bytes)'
+    else:
+        reason = '{}: {}; the file may be incomplete or corrupt'.format(
+            type(error).__name__, _one_line(error))
+    return OSError("{}: {}: extract it again from the data set's "
+                   'archive'.format(head, reason))
+
+
 def read_image_file(path):
     """Reads an image as float32 CHW RGB; the error names an unreadable file.
+
+    The image is read by :func:`chainercv.utils.read_image` with its PIL
+    backend, whatever ``chainer.config.cv_read_image_backend`` says: PIL
+    refuses a truncated file, where OpenCV decodes it silently with grey
+    pixels in place of the missing data. Greyscale and palette images are
+    converted to RGB; an image with an alpha channel (RGBA, LA, PA) is read
+    as RGB **by dropping the alpha channel** (``alpha='ignore'``), as
+    OpenCV's ``imread`` does.
 
     Args:
         path (str): the image file.
@@ -97,18 +144,75 @@ def read_image_file(path):
         numpy.ndarray: the image, shape ``(3, H, W)``, values in [0, 255].
 
     Raises:
-        IOError: naming ``path``, from the reader's exception.
+        OSError: naming ``path``, if it is missing, empty, truncated or
+            otherwise unreadable (see :func:`unreadable_file_error`); the
+            reader's exception is chained.
 
     """
     try:
-        return read_image(path, dtype=numpy.float32, color=True)
+        with chainer.using_config('cv_read_image_backend', 'PIL'):
+            return read_image(path, dtype=numpy.float32, color=True,
+                              alpha='ignore')
     except Exception as e:
-        raise IOError('cannot read image {}: {}: {}'.format(
-            path, type(e).__name__, e)) from e
+        raise unreadable_file_error('image', path, e) from e
 
 
-def check_label(label, n_class, path, ignore=255):
-    """Checks raw label values: ``[0, n_class)`` or ``ignore``.
+def read_image_size(path):
+    """Reads the size of an image from its header, without decoding it.
+
+    Args:
+        path (str): the image file.
+
+    Returns:
+        tuple of int: ``(H, W)``, the size :func:`read_image_file` returns.
+
+    Raises:
+        OSError: naming ``path``, if it cannot be read.
+
+    """
+    try:
+        with PIL.Image.open(path) as f:
+            width, height = f.size
+    except Exception as e:
+        raise unreadable_file_error('image', path, e) from e
+    return height, width
+
+
+def check_label_size(label, path, image_path):
+    """Checks that a label map has the size of its image.
+
+    A label of another size would be cropped and flipped with its image by
+    the training transform and train on misaligned pixels; the check reads
+    the size from the image's header only.
+
+    Args:
+        label (numpy.ndarray): the label map, shape ``(H, W)``.
+        path (str): the label file, for the message.
+        image_path (str): the image file of the label.
+
+    Returns:
+        numpy.ndarray: ``label``.
+
+    Raises:
+        ValueError: naming both files and both sizes (W x H) if they
+            differ.
+        OSError: naming ``image_path`` if its header cannot be read.
+
+    """
+    size = read_image_size(image_path)
+    if label.shape != size:
+        raise ValueError(
+            'label {} is {}x{} (WxH) but its image {} is {}x{}: a label '
+            'must have the size of its image, pixel for pixel (was one of '
+            'them resized, or replaced by the file of another '
+            'image?)'.format(path, label.shape[1], label.shape[0],
+                             image_path, size[1], size[0]))
+    return label
+
+
+def check_label(label, n_class, path, ignore=255, image_path=None):
+    """Checks a raw label map: 2-D, the size of its image, values in
+    ``[0, n_class)`` or ``ignore``.
 
     Args:
         label (numpy.ndarray): the raw label map, shape ``(H, W)``.
@@ -116,36 +220,49 @@ def check_label(label, n_class, path, ignore=255):
         path (str): the file, for the message.
         ignore (int or None): the raw ignore value; ``None`` if the files
             have none.
+        image_path (str): the image of the label; if given, the label must
+            have its size (see :func:`check_label_size`).
 
     Returns:
         numpy.ndarray: a new int32 array, ``ignore`` mapped to -1.
 
     Raises:
-        ValueError: naming ``path`` and the offending values.
+        ValueError: one line naming ``path``: not a numeric 2-D array,
+            values outside the classes (the first ten are listed), or, naming
+            ``image_path`` too, a size other than the image's.
+        OSError: naming ``image_path`` if its header cannot be read.
 
     """
-    label = numpy.array(label, dtype=numpy.int32)
+    try:
+        label = numpy.array(label, dtype=numpy.int32)
+    except (TypeError, ValueError) as e:
+        raise ValueError('label file {} does not hold a numeric label map: '
+                         '{}: {}'.format(path, type(e).__name__,
+                                         _one_line(e))) from e
     if label.ndim != 2:
         raise ValueError('label file {} holds an array of shape {}, not a '
                          '2-D label map'.format(path, label.shape))
+    if image_path is not None:
+        check_label_size(label, path, image_path)
     bad = (label < 0) | (label >= n_class)
     if ignore is not None:
         bad &= label != ignore
     if bad.any():
         values = numpy.unique(label[bad])
         raise ValueError(
-            'label file {} has values {}{} outside [0, {}){} ({} pixels)'
+            'label file {} has values {}{} outside [0, {}){} ({} pixel{}): '
+            'the pixel values of a label must be class indices'
             .format(path, values[:10].tolist(),
                     ' ...' if len(values) > 10 else '', n_class,
                     '' if ignore is None else
                     ' that are not {} (ignore)'.format(ignore),
-                    int(bad.sum())))
+                    int(bad.sum()), '' if bad.sum() == 1 else 's'))
     if ignore is not None:
         label[label == ignore] = -1
     return label
 
 
-def read_label_file(path, n_class, ignore=255):
+def read_label_file(path, n_class, ignore=255, image_path=None):
     """Reads and checks a label PNG (palette, as VOC's, or grey, as
     ADE20K's: the pixel values are the class indices).
 
@@ -153,18 +270,24 @@ def read_label_file(path, n_class, ignore=255):
         path (str): the label file.
         n_class (int): the number of classes.
         ignore (int or None): the raw ignore value.
+        image_path (str): the image of the label; if given, the label must
+            have its size.
 
     Returns:
         numpy.ndarray: int32 labels, -1 where ignored.
 
     Raises:
-        IOError: naming an unreadable ``path``.
-        ValueError: naming ``path`` and values outside the classes.
+        OSError: one line naming ``path`` if it is missing, empty,
+            truncated or otherwise unreadable (see
+            :func:`unreadable_file_error`), or naming an unreadable
+            ``image_path``.
+        ValueError: one line naming ``path``: values outside the classes,
+            or, naming ``image_path`` too, a size other than the image's
+            (see :func:`check_label`).
 
     """
     try:
         label = read_label(path, dtype=numpy.int32)
     except Exception as e:
-        raise IOError('cannot read label {}: {}: {}'.format(
-            path, type(e).__name__, e)) from e
-    return check_label(label, n_class, path, ignore)
+        raise unreadable_file_error('label', path, e) from e
+    return check_label(label, n_class, path, ignore, image_path)

@@ -48,11 +48,23 @@ class ADE20KSemanticSegmentationDataset(GetterDataset):
         :obj:`label`, ":math:`(H, W)`", :obj:`int32`, \
         ":math:`[-1, \\#class - 1]`"
 
+    Images are read as by :func:`chainercv.utils.read_image` (PIL
+    backend), greyscale and palette ones converted to RGB; an RGBA image is
+    read as RGB by dropping its alpha channel, as OpenCV's ``imread`` does.
+    Reading an annotation checks that it has the size of its image (read
+    from the image's header).
+
     Raises:
         FileNotFoundError: in ``__init__``, if ``data_dir`` or its
             ``images/<folder>`` or ``annotations/<folder>`` is missing;
             the message says where to download ADE20K and which folder to
             pass.
+        OSError: reading an example, if its image or annotation file is
+            missing, empty, truncated or otherwise unreadable; one line
+            that names the file.
+        ValueError: reading an example, if the annotation's size differs
+            from its image's (one line naming both files and both sizes)
+            or it holds raw values outside [0, 150] (naming the file).
 
     """
 
@@ -88,5 +100,5 @@ class ADE20KSemanticSegmentationDataset(GetterDataset):
     def _get_label(self, i):
         # raw values 0..150, 0 = unlabelled; no raw ignore value: 0 - 1 = -1
         label = read_label_file(self.label_paths[i], self.n_class + 1,
-                                ignore=None)
+                                ignore=None, image_path=self.img_paths[i])
         return label - 1

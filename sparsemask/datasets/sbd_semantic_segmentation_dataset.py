@@ -10,6 +10,7 @@ from sparsemask.datasets._data_dir import check_label
 from sparsemask.datasets._data_dir import read_ids
 from sparsemask.datasets._data_dir import read_image_file
 from sparsemask.datasets._data_dir import resolve_dir
+from sparsemask.datasets._data_dir import unreadable_file_error
 
 
 SBD_HOW = (
@@ -19,7 +20,7 @@ SBD_HOW = (
     'folder (it holds img/, cls/, train.txt and val.txt).')
 
 
-def read_sbd_label(path, n_class=21):
+def read_sbd_label(path, n_class=21, image_path=None):
     """Reads the segmentation of an SBD ``cls/<id>.mat`` file.
 
     Args:
@@ -27,15 +28,20 @@ def read_sbd_label(path, n_class=21):
             fields ``Segmentation``, ``Boundaries`` and
             ``CategoriesPresent``).
         n_class (int): the number of classes.
+        image_path (str): the image of the label; if given, the label must
+            have its size.
 
     Returns:
         numpy.ndarray: int32 labels of shape ``(H, W)``, -1 where the file
         has 255.
 
     Raises:
-        IOError: naming an unreadable ``path``.
-        ValueError: naming ``path`` and values outside ``[0, n_class)``
-            that are not 255.
+        OSError: one line naming ``path`` if it is missing, empty,
+            truncated or has no ``GTcls.Segmentation``, or naming an
+            unreadable ``image_path``.
+        ValueError: one line naming ``path``: values outside
+            ``[0, n_class)`` that are not 255, or, naming ``image_path``
+            too, a size other than the image's.
 
     """
     import scipy.io
@@ -44,10 +50,10 @@ def read_sbd_label(path, n_class=21):
                                struct_as_record=False)
         label = mat['GTcls'].Segmentation
     except Exception as e:
-        raise IOError('cannot read SBD label {} (expected a .mat file with '
-                      'GTcls.Segmentation): {}: {}'.format(
-                          path, type(e).__name__, e)) from e
-    return check_label(label, n_class, path)
+        raise unreadable_file_error(
+            'SBD label', path, e,
+            expected='a .mat file with GTcls.Segmentation') from e
+    return check_label(label, n_class, path, image_path=image_path)
 
 
 class SBDSemanticSegmentationDataset(GetterDataset):
@@ -73,10 +79,22 @@ class SBDSemanticSegmentationDataset(GetterDataset):
         :obj:`label`, ":math:`(H, W)`", :obj:`int32`, \
         ":math:`[-1, \\#class - 1]`"
 
+    Images are read as by :func:`chainercv.utils.read_image` (PIL
+    backend), greyscale and palette ones converted to RGB; an RGBA image is
+    read as RGB by dropping its alpha channel, as OpenCV's ``imread`` does.
+    Reading a label checks that it has the size of its image (read from the
+    image's header) and holds class indices only.
+
     Raises:
         FileNotFoundError: in ``__init__``, if ``data_dir`` or one of its
             ``img/``, ``cls/`` or ``<split>.txt`` is missing; the message
             says where to download SBD and which folder to pass.
+        OSError: reading an example, if its image or label file is
+            missing, empty, truncated or otherwise unreadable; one line
+            that names the file.
+        ValueError: reading an example, if the label's size differs from
+            its image's (one line naming both files and both sizes) or the
+            label holds values outside the classes (naming the file).
 
     """
 
@@ -97,11 +115,13 @@ class SBDSemanticSegmentationDataset(GetterDataset):
     def __len__(self):
         return len(self.ids)
 
+    def _image_path(self, i):
+        return os.path.join(self.data_dir, 'img', self.ids[i] + '.jpg')
+
     def _get_image(self, i):
-        return read_image_file(
-            os.path.join(self.data_dir, 'img', self.ids[i] + '.jpg'))
+        return read_image_file(self._image_path(i))
 
     def _get_label(self, i):
         return read_sbd_label(
             os.path.join(self.data_dir, 'cls', self.ids[i] + '.mat'),
-            self.n_class)
+            self.n_class, image_path=self._image_path(i))

@@ -76,11 +76,24 @@ class VOCAugSemanticSegmentationDataset(GetterDataset):
         :obj:`label`, ":math:`(H, W)`", :obj:`int32`, \
         ":math:`[-1, \\#class - 1]`"
 
+    Images are read as by :func:`chainercv.utils.read_image` (PIL
+    backend), greyscale and palette ones converted to RGB; an RGBA image is
+    read as RGB by dropping its alpha channel, as OpenCV's ``imread`` does.
+    Reading a label checks that it has the size of its image (read from the
+    image's header) and holds class indices only.
+
     Raises:
         FileNotFoundError: in ``__init__``, if a data directory, one of its
             expected sub-folders or list files, or ``list_file`` is
             missing; the message says where to download the data and which
             folder to pass.
+        OSError: reading an example, if its image or label file is
+            missing, empty, truncated or otherwise unreadable; one line
+            that names the file (both candidate label files for a
+            ``trainaug`` id without any).
+        ValueError: reading an example, if the label's size differs from
+            its image's (one line naming both files and both sizes) or the
+            label holds values outside the classes (naming the file).
 
     """
 
@@ -126,15 +139,22 @@ class VOCAugSemanticSegmentationDataset(GetterDataset):
     def __len__(self):
         return len(self.ids)
 
+    def _image_path(self, i):
+        return os.path.join(self.voc_dir, 'JPEGImages', self.ids[i] + '.jpg')
+
     def _get_image(self, i):
-        return read_image_file(os.path.join(
-            self.voc_dir, 'JPEGImages', self.ids[i] + '.jpg'))
+        return read_image_file(self._image_path(i))
 
     def _get_label(self, i):
         path = os.path.join(self.voc_dir, 'SegmentationClass',
                             self.ids[i] + '.png')
         if self.sbd_dir is None or os.path.isfile(path):
-            return read_label_file(path, self.n_class)
-        return read_sbd_label(
-            os.path.join(self.sbd_dir, 'cls', self.ids[i] + '.mat'),
-            self.n_class)
+            return read_label_file(path, self.n_class,
+                                   image_path=self._image_path(i))
+        mat = os.path.join(self.sbd_dir, 'cls', self.ids[i] + '.mat')
+        if not os.path.exists(mat):
+            raise FileNotFoundError(
+                'trainaug id {} has no label: neither {} (VOC) nor {} (SBD) '
+                'exists'.format(self.ids[i], path, mat))
+        return read_sbd_label(mat, self.n_class,
+                              image_path=self._image_path(i))

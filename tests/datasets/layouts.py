@@ -175,10 +175,62 @@ def make_ade20k(root, n_train=3, n_val=2):
     return root
 
 
+def write_truncated_jpeg(path, size=(48, 64)):
+    """In place of ``path``: the first half of the bytes of a valid JPEG
+    of ``image_for(path, size)``, as an interrupted download or extraction
+    leaves it. The header is whole (the size can be read); the cut is in
+    the compressed data."""
+    write_jpeg(path, image_for(path, size))
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:
+        f.write(data[:len(data) // 2])
+
+
+def write_empty(path):
+    """A zero-byte file in place of ``path``."""
+    open(path, 'wb').close()
+
+
+def write_rgba_png(path, rgb):
+    """A PNG (whatever the extension of ``path``) holding ``rgb`` (HWC
+    uint8) plus a varying alpha channel; returns the RGBA array."""
+    _makedirs(path)
+    alpha = _rng('alpha' + path).randint(0, 256, rgb.shape[:2] + (1,))
+    rgba = numpy.concatenate([rgb, alpha.astype(numpy.uint8)], axis=2)
+    PIL.Image.fromarray(rgba, mode='RGBA').save(path, 'PNG')
+    return rgba
+
+
+def assert_one_line_error(error, *names):
+    """``error`` (an exception) has a one-line message naming ``names``."""
+    message = str(error)
+    assert '\n' not in message, message
+    for name in names:
+        assert name in message, message
+    return message
+
+
 def assert_unreadable(dataset, index, what, path):
-    """Reading ``dataset[index]`` raises an IOError that says ``what``,
-    names ``path`` and chains the underlying error."""
+    """Reading ``dataset[index]`` raises an IOError whose message is one
+    line that says ``what`` and names ``path``, and chains the underlying
+    error."""
     with pytest.raises(IOError) as e:
         dataset[index]
-    assert what in str(e.value) and path in str(e.value)
+    assert_one_line_error(e.value, what, path)
     assert e.value.__cause__ is not None
+    return str(e.value)
+
+
+def assert_size_mismatch(dataset, index, label_path, image_path):
+    """Reading the label of ``dataset[index]``, with its image or alone,
+    raises a one-line ValueError naming both files; the image alone is
+    still readable."""
+    with pytest.raises(ValueError) as e:
+        dataset[index]
+    message = assert_one_line_error(e.value, label_path, image_path)
+    with pytest.raises(ValueError) as e:
+        dataset.slice[:, 'label'][index]
+    assert str(e.value) == message
+    dataset.slice[:, 'img'][index]
+    return message

@@ -89,8 +89,7 @@ def test_label_outside_the_classes_names_file_and_values(root):
     d = ADE20KSemanticSegmentationDataset(root, 'val')
     with pytest.raises(ValueError) as e:
         d[0]
-    assert path in str(e.value) and '[151, 255]' in str(e.value)
-    assert '[0, 151)' in str(e.value)
+    layouts.assert_one_line_error(e.value, path, '[151, 255]', '[0, 151)')
     d[1]
 
 
@@ -108,3 +107,38 @@ def test_unreadable_files_are_named(root):
     with pytest.raises(IOError) as e:
         d[2]
     assert label in str(e.value)
+
+
+def test_annotation_of_another_size_names_both_files(root):
+    d = ADE20KSemanticSegmentationDataset(root, 'val')
+    layouts.write_grey_png(d.label_paths[1], numpy.ones((4, 8), numpy.uint8))
+    message = layouts.assert_size_mismatch(d, 1, d.label_paths[1],
+                                           d.img_paths[1])
+    assert 'is 8x4 (WxH)' in message and 'is 8x6' in message
+    d[0]
+
+
+def test_rgba_image_is_read_as_its_rgb_channels(root):
+    d = ADE20KSemanticSegmentationDataset(root, 'train')
+    rgb = layouts.image_for('rgba')
+    layouts.write_rgba_png(d.img_paths[2], rgb)
+    img, label = d[2]
+    numpy.testing.assert_array_equal(img, rgb.transpose(2, 0, 1))
+    numpy.testing.assert_array_equal(
+        label, layouts.ade20k_label_for(d.ids[2]).astype(numpy.int32) - 1)
+
+
+@pytest.mark.parametrize('damage,expected', [
+    (layouts.write_truncated_jpeg, 'image file is truncated'),
+    (layouts.write_empty, 'the file is empty (0 bytes)')])
+def test_truncated_or_empty_file_is_a_one_line_error(root, damage, expected):
+    d = ADE20KSemanticSegmentationDataset(root, 'train')
+    damage(d.img_paths[0])
+    message = layouts.assert_unreadable(d, 0, 'cannot read image',
+                                        d.img_paths[0])
+    assert expected in message
+    layouts.write_empty(d.label_paths[1])
+    message = layouts.assert_unreadable(d, 1, 'cannot read label',
+                                        d.label_paths[1])
+    assert 'the file is empty (0 bytes)' in message
+    d[2]

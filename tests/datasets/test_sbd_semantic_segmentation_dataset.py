@@ -84,7 +84,7 @@ def test_label_outside_the_classes_names_file_and_values(sbd):
     d[0]
     with pytest.raises(ValueError) as e:
         d[1]
-    assert path in str(e.value) and '[21, 254]' in str(e.value)
+    layouts.assert_one_line_error(e.value, path, '[21, 254]', '[0, 21)')
     # the image alone is still readable
     assert d.slice[:, 'img'][1].shape == (3,) + layouts.SIZE
 
@@ -101,3 +101,40 @@ def test_unreadable_files_are_named(sbd):
     scipy.io.savemat(mat, {'GTinst': numpy.zeros((2, 2))})
     with pytest.raises(IOError, match='GTcls'):
         d[2]
+
+
+def test_label_of_another_size_names_both_files(sbd):
+    d = SBDSemanticSegmentationDataset(sbd, 'train')
+    img = os.path.join(sbd, 'img', TRAIN[0] + '.jpg')
+    mat = os.path.join(sbd, 'cls', TRAIN[0] + '.mat')
+    layouts.write_sbd_mat(mat, layouts.label_for('x', (8, 6)))
+    message = layouts.assert_size_mismatch(d, 0, mat, img)
+    assert 'is 6x8 (WxH)' in message and 'is 8x6' in message
+    # the same size transposed is caught too; the rest is fine
+    layouts.write_sbd_mat(mat, layouts.label_for('x', (4, 6)))
+    layouts.write_jpeg(img, layouts.image_for('x', (6, 4)))
+    layouts.assert_size_mismatch(d, 0, mat, img)
+    d[1], d[2]
+
+
+def test_rgba_image_is_read_as_its_rgb_channels(sbd):
+    d = SBDSemanticSegmentationDataset(sbd, 'val')
+    rgb = layouts.image_for('rgba')
+    layouts.write_rgba_png(os.path.join(sbd, 'img', VAL[0] + '.jpg'), rgb)
+    img, label = d[0]
+    numpy.testing.assert_array_equal(img, rgb.transpose(2, 0, 1))
+    numpy.testing.assert_array_equal(label, layouts.expected_label(
+        layouts.label_for('sbd' + VAL[0])))
+
+
+@pytest.mark.parametrize('damage,expected', [
+    (layouts.write_truncated_jpeg, 'image file is truncated'),
+    (layouts.write_empty, 'the file is empty (0 bytes)')])
+def test_truncated_or_empty_image_is_a_one_line_error(sbd, damage,
+                                                      expected):
+    d = SBDSemanticSegmentationDataset(sbd, 'val')
+    img = os.path.join(sbd, 'img', VAL[1] + '.jpg')
+    damage(img)
+    message = layouts.assert_unreadable(d, 1, 'cannot read image', img)
+    assert expected in message
+    d[0]

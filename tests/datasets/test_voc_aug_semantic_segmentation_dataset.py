@@ -150,13 +150,13 @@ def test_bad_label_names_file_and_values(dirs):
     d = VOCAugSemanticSegmentationDataset(voc, sbd)
     with pytest.raises(ValueError) as e:
         d[0]
-    assert path in str(e.value) and '[37]' in str(e.value)
+    layouts.assert_one_line_error(e.value, path, '[37]', '[0, 21)')
     mat = os.path.join(sbd, 'cls', '2010_000005.mat')
     bad[2, 2] = 21
     layouts.write_sbd_mat(mat, bad)
     with pytest.raises(ValueError) as e:
         d[3]
-    assert mat in str(e.value) and '[21]' in str(e.value)
+    layouts.assert_one_line_error(e.value, mat, '[21]', '[0, 21)')
 
 
 def test_unreadable_files_are_named(dirs):
@@ -173,8 +173,111 @@ def test_unreadable_files_are_named(dirs):
     with pytest.raises(IOError) as e:
         d[3]
     assert 'cannot read SBD label' in str(e.value) and mat in str(e.value)
-    # an id without any label
+    # an id without any label: both candidates are named
     os.remove(mat)
     with pytest.raises(IOError) as e:
         d[3]
-    assert mat in str(e.value)
+    layouts.assert_one_line_error(e.value, mat, os.path.join(
+        voc, 'SegmentationClass', '2010_000005.png'))
+
+
+@pytest.mark.parametrize('split,index', [
+    ('train', 0), ('val', 1), ('trainaug', 1), ('trainaug', 3)])
+def test_label_of_another_size_names_both_files(dirs, split, index):
+    voc, sbd = dirs
+    d = VOCAugSemanticSegmentationDataset(voc, sbd, split)
+    name = d.ids[index]
+    img = os.path.join(voc, 'JPEGImages', name + '.jpg')
+    label = os.path.join(voc, 'SegmentationClass', name + '.png')
+    if os.path.exists(label):
+        # a VOC PNG (trainaug's 2008_000002 too): the image was resized
+        layouts.write_jpeg(img, layouts.image_for('voc' + name, (5, 7)))
+        sizes = ('is 8x6 (WxH)', 'is 7x5')
+    else:
+        # trainaug's 2010_000005: the label from SBD's .mat
+        label = os.path.join(sbd, 'cls', name + '.mat')
+        layouts.write_sbd_mat(label, layouts.label_for('x', (7, 9)))
+        sizes = ('is 9x7 (WxH)', 'is 8x6')
+    message = layouts.assert_size_mismatch(d, index, label, img)
+    assert all(size in message for size in sizes), message
+    # the other examples are fine
+    for i in range(len(d)):
+        if i != index:
+            d[i]
+
+
+def test_rgba_grey_and_palette_images_are_read_as_rgb(dirs):
+    voc, sbd = dirs
+    d = VOCAugSemanticSegmentationDataset(voc, sbd)
+    rgb = layouts.image_for('rgba')
+    # a PNG under the .jpg name: PIL reads a file by its content
+    rgba = layouts.write_rgba_png(
+        os.path.join(voc, 'JPEGImages', d.ids[0] + '.jpg'), rgb)
+    assert rgba.shape == layouts.SIZE + (4,) and rgba[..., 3].std() > 0
+    img, label = d[0]
+    # the alpha channel is dropped, the RGB channels are kept exactly
+    assert img.dtype == numpy.float32
+    numpy.testing.assert_array_equal(img, rgb.transpose(2, 0, 1))
+    numpy.testing.assert_array_equal(label, layouts.expected_label(
+        layouts.label_for('voc' + d.ids[0])))
+    # an SBD-labelled id: the same
+    layouts.write_rgba_png(os.path.join(voc, 'JPEGImages', d.ids[3] + '.jpg'),
+                           rgb)
+    numpy.testing.assert_array_equal(d[3][0], rgb.transpose(2, 0, 1))
+    # greyscale and palette images: three equal / palette-mapped channels
+    grey = rgb[..., 0]
+    path = os.path.join(voc, 'JPEGImages', d.ids[1] + '.jpg')
+    PIL.Image.fromarray(grey, mode='L').save(path, 'PNG')
+    numpy.testing.assert_array_equal(d[1][0], numpy.stack([grey] * 3))
+    path = os.path.join(voc, 'JPEGImages', d.ids[2] + '.jpg')
+    PIL.Image.fromarray(rgb).quantize(16).save(path, 'PNG')
+    with PIL.Image.open(path) as f:
+        assert f.mode == 'P'
+        expected = numpy.asarray(f.convert('RGB')).transpose(2, 0, 1)
+    numpy.testing.assert_array_equal(d[2][0], expected)
+
+
+@pytest.mark.parametrize('damage,expected', [
+    (layouts.write_truncated_jpeg, 'image file is truncated'),
+    (layouts.write_empty, 'the file is empty (0 bytes)')])
+def test_truncated_or_empty_image_is_a_one_line_error(dirs, damage,
+                                                      expected):
+    voc, sbd = dirs
+    d = VOCAugSemanticSegmentationDataset(voc, sbd)
+    img = os.path.join(voc, 'JPEGImages', d.ids[0] + '.jpg')
+    damage(img)
+    message = layouts.assert_unreadable(d, 0, 'cannot read image', img)
+    assert expected in message and 'extract it again' in message
+
+
+def test_a_truncated_jpeg_is_refused_not_padded(dirs):
+    # the header is whole, so PIL opens it; decoding must fail, never
+    # fill the missing rows with grey
+    voc, _ = dirs
+    d = VOCAugSemanticSegmentationDataset(voc, split='val')
+    img = os.path.join(voc, 'JPEGImages', d.ids[0] + '.jpg')
+    layouts.write_truncated_jpeg(img)
+    with PIL.Image.open(img) as f:
+        assert f.size == (64, 48)
+    layouts.assert_unreadable(d, 0, 'image file is truncated', img)
+    # the JPEG header of a tiny image cut in half: refused too
+    layouts.write_jpeg(img, layouts.image_for('voc' + d.ids[0]))
+    with open(img, 'rb') as f:
+        data = f.read()
+    with open(img, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    layouts.assert_unreadable(d, 0, 'cannot read image', img)
+
+
+@pytest.mark.parametrize('kind', ['png', 'mat'])
+def test_empty_label_is_a_one_line_error(dirs, kind):
+    voc, sbd = dirs
+    d = VOCAugSemanticSegmentationDataset(voc, sbd)
+    if kind == 'png':
+        index, path = 0, os.path.join(voc, 'SegmentationClass',
+                                      d.ids[0] + '.png')
+    else:
+        index, path = 3, os.path.join(sbd, 'cls', d.ids[3] + '.mat')
+    layouts.write_empty(path)
+    message = layouts.assert_unreadable(d, index, 'cannot read', path)
+    assert 'the file is empty (0 bytes)' in message
