@@ -2,9 +2,15 @@ from sparsemask.connectivity import Connectivity
 from sparsemask.connectivity import parse_input
 
 
-def _readers(inputs, l):
+def _readers_of(inputs, l):
     name = 'D{}'.format(l)
-    return [k for k, names in inputs.items() if name in names]
+    return {k for k, names in inputs.items() if name in names}
+
+
+def _drop_reads(inputs, l):
+    name = 'D{}'.format(l)
+    for names in inputs.values():
+        names.discard(name)
 
 
 def prune_stages(inputs, n_stages):
@@ -40,12 +46,10 @@ def prune_stages(inputs, n_stages):
         for l in sorted(inputs):
             if not inputs[l]:
                 del inputs[l]
-                name = 'D{}'.format(l)
-                for names in inputs.values():
-                    names.discard(name)
+                _drop_reads(inputs, l)
                 changed = True
                 break
-            if l != 1 and not _readers(inputs, l):
+            if l != 1 and not _readers_of(inputs, l):
                 del inputs[l]
                 changed = True
                 break
@@ -56,23 +60,65 @@ def prune_stages(inputs, n_stages):
     return Connectivity(n_stages, inputs)
 
 
-def _merge_redundant(inputs):
-    # The authors' code: a stage whose inputs are a subset of (or equal to)
-    # those of a coarser stage is removed, and its readers read the coarser
-    # stage instead. D_1 is never removed.
-    for l in sorted(inputs):
-        if l == 1:
+def _authors_merges(inputs, n_stages):
+    """The stage merges of the authors' code, on the thresholded inputs.
+
+    A transcription of ``prune()`` in ``sparse_mask_train_mode.py`` of the
+    authors' repository (wuhuikai/SparseMask), same loop order, same
+    exemptions of D_1, after their rule 1:
+
+    * rule 3 in one pass, finest stage first: a stage other than D_1 that
+      no finer stage still reads loses its inputs;
+    * duplicates: for ``i`` from ``L`` down to 2, a stage D_i with no inputs
+      is dropped from its readers (rule 2) and skipped; otherwise for ``j``
+      from ``i - 1`` down to 2, a stage D_j with the same inputs as D_i
+      loses them and its readers also read D_i;
+    * subsets: for ``i`` from 2 to ``L - 1`` with D_i not empty, for ``j``
+      from ``i + 1`` to ``L``, a coarser stage D_j whose inputs are a
+      subset of D_i's and whose readers are a subset of D_i's readers loses
+      its inputs and its readers (no redirect: they read D_i already).
+
+    Like theirs, a duplicate's readers keep reading it (now empty) until the
+    duplicate loop reaches it, where rule 2 drops those reads; the
+    comparisons in between see the same sets as the authors' code. Rule 2
+    is likewise applied only as that loop reaches each stage, and nothing
+    is pruned afterwards: :func:`prune` applies :func:`prune_stages` to the
+    result.
+
+    Args:
+        inputs (dict): stage index -> set of input names after rule 1
+            (a missing stage has no inputs). Modified in place.
+        n_stages (int): ``L``.
+
+    Returns:
+        dict: ``inputs``, with every stage ``1..L`` present (a set, possibly
+        empty).
+
+    """
+    L = n_stages
+    for l in range(1, L + 1):
+        inputs.setdefault(l, set())
+    for l in range(2, L + 1):  # rule 3, one pass
+        if not any('D{}'.format(l) in inputs[k] for k in range(1, l)):
+            inputs[l] = set()
+    for i in range(L, 1, -1):  # rm_duplicate
+        if not inputs[i]:
+            _drop_reads(inputs, i)
             continue
-        for m in sorted(inputs, reverse=True):
-            if m > l and inputs[l] <= inputs[m]:
-                old, new = 'D{}'.format(l), 'D{}'.format(m)
-                del inputs[l]
-                for names in inputs.values():
-                    if old in names:
-                        names.discard(old)
-                        names.add(new)
-                return True
-    return False
+        for j in range(i - 1, 1, -1):
+            if inputs[j] == inputs[i]:
+                inputs[j] = set()
+                for k in _readers_of(inputs, j):
+                    inputs[k].add('D{}'.format(i))
+    for i in range(2, L):  # rm_subset
+        if not inputs[i]:
+            continue
+        for j in range(i + 1, L + 1):
+            if inputs[j] <= inputs[i] and \
+                    _readers_of(inputs, j) <= _readers_of(inputs, i):
+                inputs[j] = set()
+                _drop_reads(inputs, j)
+    return inputs
 
 
 def prune(weights, sigma=1e-3, merge=False, n_stages=None):
@@ -88,10 +134,12 @@ def prune(weights, sigma=1e-3, merge=False, n_stages=None):
         weights (dict): stage index ``l`` -> ``{input name: weight}``, as
             returned by :meth:`sparsemask.SparseMask.connection_weights`.
         sigma (float): the threshold.
-        merge (bool): also apply the authors' code's merges: a stage whose
-            input set is a subset of (or equal to) a coarser stage's is
-            removed and its readers read the coarser stage. Off by default
-            (the paper does not describe it).
+        merge (bool): after rule 1, also apply the merges of the authors'
+            code (not in the paper): of two stages with the same inputs the
+            finer goes and its readers read the coarser; then a coarser
+            stage whose inputs and readers are subsets of a finer stage's
+            goes. D_1 is never merged. Rules 2 and 3 are applied
+            afterwards. Off by default.
         n_stages (int): ``L``. By default the largest stage index in
             ``weights``.
 
@@ -110,10 +158,6 @@ def prune(weights, sigma=1e-3, merge=False, n_stages=None):
         for name in conns:
             parse_input(name)
         inputs[l] = {name for name, w in conns.items() if float(w) >= sigma}
-    connectivity = prune_stages(inputs, n_stages)
-    while merge:
-        inputs = {l: set(connectivity.inputs(l))
-                  for l in connectivity.stages}
-        merge = _merge_redundant(inputs)
-        connectivity = prune_stages(inputs, n_stages)
-    return connectivity
+    if merge:
+        inputs = _authors_merges(inputs, n_stages)
+    return prune_stages(inputs, n_stages)

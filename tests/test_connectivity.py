@@ -50,12 +50,16 @@ def test_yaml_round_trip_is_identity(c, tmp_path):
 
 
 def test_paper_architecture():
+    # decoded from the authors' released mask (see tests/test_prune.py)
     c = Connectivity.from_yaml(PAPER_ARCH)
     assert c.n_stages == 9
     assert c.n_connections == 15
-    assert c.stages == (9, 7, 6, 1)
-    assert set(c.inputs(1)) == {'E4', 'E6', 'E7', 'E8', 'E9', 'G',
-                                'D6', 'D7', 'D9'}
+    assert c.stages == (8, 7, 6, 1)
+    assert c.inputs(8) == ('E9', 'G')
+    assert c.inputs(7) == ('E7', 'G')
+    assert c.inputs(6) == ('E6', 'G')
+    assert c.inputs(1) == ('E1', 'E6', 'E7', 'E8', 'E9', 'D6', 'D7', 'D8',
+                           'G')
 
 
 def test_inputs_are_kept_in_canonical_order():

@@ -262,7 +262,12 @@ SCHEMA = {
                       doc='search: lambda of the sparse loss'),
         'sigma': Option(1e-3, 'float', minimum=0, maximum=1,
                         doc='search: pruning threshold'),
-        'merge': Option(False, 'bool', doc="search: the authors' merges"),
+        'merge': Option(
+            False, 'bool',
+            doc="search: also the authors' code's stage merges (same "
+                'inputs: the finer stage goes, its readers read the coarser; '
+                "inputs and readers within a finer stage's: the coarser "
+                'goes)'),
         'freeze_encoder': Option(False, 'bool'),
         'seed': Option(0, 'int', minimum=0),
         'loaderjob': Option(0, 'int', minimum=0,

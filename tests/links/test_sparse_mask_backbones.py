@@ -70,14 +70,23 @@ def _n_params(link):
 def test_mobilenetv2_parameter_counts_against_the_paper():
     # paper Table 1: 2.22M (encoder) + 0.56M (decoder) for SparseMask
     backbone = backbones.MobileNetV2()
-    model = SparseMask(backbone, 21, connectivity=PAPER_ARCH)
+    model = SparseMask(backbone, 21, connectivity=PAPER_ARCH, channels=64)
     encoder = _n_params(backbone) - _n_params(backbone.logits_conv)
     decoder = _n_params(model.decoder) + _n_params(model.head)
-    assert abs(encoder - 2.22e6) < 0.01e6
-    assert abs(decoder - 0.56e6) < 0.01e6
-    # the 1x1 convolutions alone: 64 x (sum of input channels)
-    convs = sum(p.size for n, p in model.decoder.namedparams()
-                if n.endswith('/W'))
-    d9, d7, d6 = 1280 + 1280, 160 + 1280, 96 + 1280
-    d1 = 32 + 96 + 160 + 320 + 1280 + 64 * 3 + 1280
-    assert convs == 64 * (d9 + d7 + d6 + d1) == 559104
+    assert encoder == 2223872 and round(encoder / 1e6, 2) == 2.22
+    assert decoder == 560981 and round(decoder / 1e6, 2) == 0.56
+    # the 1x1 convolutions: 64 x (input channels) each, E1 32, E6 96,
+    # E7 160, E8 320, E9 and G 1280, a decoder stage 64
+    convs = {n: p.shape[1] for n, p in model.decoder.namedparams()
+             if n.endswith('/W')}
+    assert convs == {
+        '/stage8/conv0/W': 1280, '/stage8/conv1/W': 1280,  # E9, G
+        '/stage7/conv0/W': 160, '/stage7/conv1/W': 1280,  # E7, G
+        '/stage6/conv0/W': 96, '/stage6/conv1/W': 1280,  # E6, G
+        '/stage1/conv0/W': 32, '/stage1/conv1/W': 96, '/stage1/conv2/W': 160,
+        '/stage1/conv3/W': 320, '/stage1/conv4/W': 1280,  # E1, E6..E9
+        '/stage1/conv5/W': 64, '/stage1/conv6/W': 64,
+        '/stage1/conv7/W': 64, '/stage1/conv8/W': 1280}  # D6, D7, D8, G
+    assert 64 * sum(convs.values()) == 559104
+    # the rest: the stages' BN (gamma, beta) and the head (W, b)
+    assert decoder - 559104 == 4 * 2 * 64 + 64 * 21 + 21
