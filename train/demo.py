@@ -78,7 +78,7 @@ def main():
     parser.add_argument('--debug', action='store_true',
                         help='print the traceback of every error')
     parser.add_argument('overrides', nargs='*', metavar='section.key=value')
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     try:
         demo(args)
     except Exception as e:

@@ -96,7 +96,7 @@ def main(argv=None):
                         help='print the traceback of every error')
     parser.add_argument('overrides', nargs='*', metavar='section.key=value',
                         help='e.g. train.sigma=0.01 train.merge=true')
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     try:
         _prune(args)
     except Exception as e:

@@ -30,7 +30,7 @@ def main(mode, description, repo_root, argv=None):
     """
     parser = make_parser(description,
                          os.path.join(repo_root, 'configs', 'demo.yaml'))
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     debug = debug_requested(args.debug)
     comm = None
     try:

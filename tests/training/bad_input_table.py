@@ -114,7 +114,7 @@ def cases(tmp, mpi):
                             'dataset.voc_dir=' + voc,
                             'dataset.train_split=train',
                             'train.iterations=2', 'log.eval_interval=100'), \
-            lambda o=o: 'snapshots before the error kept: {}'.format(
+            lambda o=o: 'snapshots: {}'.format(
                 sorted(n for n in os.listdir(o) if n.startswith('snap')))
 
     # resume
@@ -169,7 +169,7 @@ def cases(tmp, mpi):
         o = out('mn')
         yield 'mpiexec -n 2, a bad label that one rank reads', \
             [mpiexec, '-n', '2'] + command(
-                'search.py', o, '--communicator', 'naive', 'dataset.name=voc',
+                'search.py', o, '--communicator=naive', 'dataset.name=voc',
                 'dataset.voc_dir=' + voc, 'dataset.train_split=train',
                 'train.batchsize=2', 'train.iterations=8',
                 'log.eval_interval=100'), lambda: 'job ended'

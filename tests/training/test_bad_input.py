@@ -174,3 +174,23 @@ def test_a_real_full_disk(small_disk):
     for _, path in snapshots:
         check_snapshot(path)
     assert line.startswith('error: ' + out)
+
+
+def test_options_may_follow_the_overrides():
+    # `search.py train.x=1 --resume train.y=2` was "unrecognized arguments"
+    from sparsemask.training.arguments import make_parser
+    import subprocess
+    import sys
+    from tests.training.tiny_run import ROOT
+    args = make_parser('test').parse_intermixed_args(
+        ['train.lam=1', '--resume', 'train.seed=2', '--out', 'o',
+         'log.n_snapshots=1', '--communicator', 'naive'])
+    assert args.overrides == ['train.lam=1', 'train.seed=2',
+                              'log.n_snapshots=1']
+    assert args.resume and args.out == 'o' and args.communicator == 'naive'
+    r = subprocess.run([sys.executable, 'train/search.py', 'train.lam=-1',
+                        '--out', '/nonexistent/x', '--debug'], cwd=ROOT,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True)
+    assert r.returncode == 1
+    assert 'train.lam = -1' in r.stdout.strip().splitlines()[-1]
