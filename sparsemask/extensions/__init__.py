@@ -8,4 +8,5 @@ from sparsemask.extensions.pruning import load_connection_weights  # NOQA
 from sparsemask.extensions.pruning import Pruning  # NOQA
 from sparsemask.extensions.pruning import save_connection_weights  # NOQA
 from sparsemask.extensions.pruning import write_pruning_result  # NOQA
+from sparsemask.extensions.snapshot_retention import SnapshotRetention  # NOQA
 from sparsemask.extensions.sparse_loss import SparseLoss  # NOQA

@@ -155,6 +155,18 @@ def _launch_config(kernel, total):
     return (grid,), (block,)
 
 
+def _check_float32(**arrays):
+    # The CUDA kernels read and write C ``float``: an array of another
+    # dtype would be read out of bounds (float16) or as garbage (float64).
+    for name, a in arrays.items():
+        if a.dtype != numpy.float32:
+            raise TypeError(
+                'fdn_stage: the CUDA kernels take float32 only, but {} is '
+                '{}; cast the inputs and parameters to float32, or use the '
+                'unfused stage (config model.fused=false, or '
+                'FDNStage(fused=False))'.format(name, a.dtype))
+
+
 def _sizes(xp, sizes):
     return xp.asarray(numpy.asarray(sizes, dtype=numpy.int32).ravel())
 
@@ -171,8 +183,14 @@ def accumulate_kernel(kernel, zs, scale, shift, size):
     Returns:
         array: ``(N, C, H, W)``.
 
+    Raises:
+        TypeError: if an array is not float32 (the kernel reads ``float``).
+
     """
     xp = backend.get_array_module(zs[0])
+    _check_float32(scale=scale, shift=shift,
+                   **{'input {} after its conv1x1'.format(t): z
+                      for t, z in enumerate(zs)})
     zs = [xp.ascontiguousarray(z) for z in zs]
     N, C = zs[0].shape[:2]
     H, W = size
@@ -198,8 +216,12 @@ def transposed_upsample_kernel(kernel, gy, sizes):
     Returns:
         list of arrays: ``(N, C, h_t, w_t)`` for each input.
 
+    Raises:
+        TypeError: if ``gy`` is not float32.
+
     """
     xp = backend.get_array_module(gy)
+    _check_float32(gy=gy)
     gy = xp.ascontiguousarray(gy)
     N, C, H, W = gy.shape
     downs = [xp.zeros((N, C, h, w), dtype=gy.dtype) for (h, w) in sizes]

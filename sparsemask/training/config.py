@@ -279,7 +279,9 @@ SCHEMA = {
                                    nullable=True),
         'snapshot_interval': _positive(None, 'default: once per epoch',
                                        nullable=True),
-        'n_snapshots': _positive(3, 'snapshots kept'),
+        'n_snapshots': _positive(
+            3, 'the newest snapshots kept, plus the newest one taken '
+               'before the loss started growing (SnapshotRetention)'),
         'prune_interval': _positive(None, 'search: also prune every N',
                                     nullable=True),
         'progress_bar': Option(None, 'bool', nullable=True,

@@ -18,6 +18,7 @@ from sparsemask.extensions import ClipConnectionWeights
 from sparsemask.extensions import FailOnNonFinite
 from sparsemask.extensions import PolyLearningRate
 from sparsemask.extensions import Pruning
+from sparsemask.extensions import SnapshotRetention
 from sparsemask.extensions import SparseLoss
 from sparsemask.iterators import EpochShuffleOrderSampler
 from sparsemask.training.build_datasets import build_datasets
@@ -239,7 +240,13 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
     eval_interval = lc['eval_interval'] or iters_per_epoch
     snapshot_interval = lc['snapshot_interval'] or iters_per_epoch
     prune_interval = lc['prune_interval'] or max_iter
-    trainer.extend(FailOnNonFinite())
+    # follows the loss, and keeps the newest snapshot taken before it
+    # started growing; extended after the snapshot (below)
+    retention = SnapshotRetention(lc['n_snapshots'], is_writer=is_writer)
+    trainer.extend(FailOnNonFinite(
+        retention=retention, is_writer=is_writer,
+        learning_rates=[('train.lr_encoder', tc['lr_encoder']),
+                        ('train.lr_decoder', tc['lr_decoder'])]))
     trainer.extend(PolyLearningRate(
         [('encoder', tc['lr_encoder'], model.backbone),
          ('decoder', tc['lr_decoder'], [model.decoder, model.head])],
@@ -262,9 +269,10 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
 
     trainer.extend(
         extensions.snapshot(filename=SNAPSHOT, autoload=False,
-                            n_retains=lc['n_snapshots'],
-                            condition=lambda: is_writer),
+                            n_retains=-1, condition=lambda: is_writer),
         trigger=_every_or_last(snapshot_interval, max_iter))
+    # deletes old snapshots, after the snapshot of the iteration is written
+    trainer.extend(retention)
 
     if is_writer:
         tty = getattr(log, 'isatty', lambda: False)()

@@ -51,3 +51,17 @@ class Recorder(object):
                          for n, p in target.namedparams()})
         self.grads.append({n: None if p.grad is None else p.grad.copy()
                            for n, p in target.namedparams()})
+
+
+class ScriptedLoss(chainer.training.Extension):
+    """Replaces ``main/loss`` of iteration ``i`` by ``losses[i - 1]``
+    (priority above everything, as if the updater had reported it)."""
+
+    priority = 10000
+
+    def __init__(self, losses):
+        self.losses = losses
+
+    def __call__(self, trainer):
+        trainer.observation['main/loss'] = self.losses[
+            trainer.updater.iteration - 1]

@@ -133,3 +133,38 @@ def test_nvcc_compiles_without_spills(arch, tmp_path):
     spills = re.findall(r'(\d+) bytes spill stores, (\d+) bytes spill loads',
                         report)
     assert spills and all(s == ('0', '0') for s in spills), report
+
+
+@pytest.mark.parametrize('dtype', [numpy.float16, numpy.float64])
+@pytest.mark.parametrize('normalize', [True, False])
+def test_kernel_path_refuses_other_dtypes_than_float32(emulated, dtype,
+                                                       normalize):
+    # On 4d1f859 float16 was read out of bounds and float64 as garbage.
+    batch, shapes, size = _cases()[0]
+    d = _inputs(batch, shapes, size, 5, seed=0, dtype=dtype)
+    kernels = cuda_emulator.EmulatedModule(emulated, max_grid=7, block=32)
+    with pytest.raises(TypeError) as e:
+        _run(d, size, normalize, True, kernels)
+    message = str(e.value)
+    assert numpy.dtype(dtype).name in message and 'float32' in message
+    assert 'model.fused=false' in message
+    assert kernels.forward.launches == []
+    # the NumPy path still takes them (float64 is what gradient checks use)
+    ref = _run(d, size, normalize, True, None)
+    assert ref['y'].dtype == dtype
+
+
+@pytest.mark.parametrize('dtype', [numpy.float16, numpy.float64])
+def test_backward_kernel_refuses_other_dtypes_than_float32(emulated, dtype):
+    from sparsemask.functions.fdn_stage import accumulate_kernel
+    from sparsemask.functions.fdn_stage import transposed_upsample_kernel
+    kernels = cuda_emulator.EmulatedModule(emulated, max_grid=7, block=32)
+    gy = numpy.ones((2, 3, 9, 9), dtype=dtype)
+    with pytest.raises(TypeError, match='gy is ' + numpy.dtype(dtype).name):
+        transposed_upsample_kernel(kernels.backward, gy, [(5, 5), (9, 9)])
+    assert kernels.backward.launches == []
+    zs = [numpy.ones((2, 3, 5, 5), numpy.float32)]
+    scale = numpy.ones((1, 3), dtype=dtype)
+    shift = numpy.zeros(3, numpy.float32)
+    with pytest.raises(TypeError, match='scale is ' + numpy.dtype(dtype).name):
+        accumulate_kernel(kernels.forward, zs, scale, shift, (9, 9))

@@ -1,0 +1,236 @@
+from __future__ import division
+
+import math
+import os
+import re
+
+import chainer
+from chainer.training import extension
+
+
+class SnapshotRetention(extension.Extension):
+    """Keeps the newest snapshots and the newest one taken before the loss
+    started growing.
+
+    Chainer's ``n_retains`` keeps the ``n`` newest snapshots: when the loss
+    grows for longer than ``n`` snapshots before it overflows, every
+    snapshot left is already diverged and a resume fails again. This
+    extension owns the retention instead (give the snapshot extension
+    ``n_retains=-1``). It follows a smoothed task loss, an exponential
+    moving average ``s_k = decay * s_(k-1) + (1 - decay) * loss_k`` started
+    at the first loss, and its running minimum ``m_k``. The loss counts as
+    not growing at iteration ``k`` while ``s_k <= factor * m_k``; the last
+    such iteration is ``L``. The loss reported at iteration ``k`` is that of
+    the parameters after update ``k - 1``, so the parameters known not to be
+    diverged are those of the snapshots up to iteration ``L - 1``:
+    :attr:`last_good_iteration`.
+
+    After each snapshot is written (the extension runs after Chainer's
+    snapshot, priority -100) it keeps the ``n_retains`` newest snapshots
+    and the newest one up to :attr:`last_good_iteration`, and deletes the
+    others: at most one snapshot more than ``n_retains``, and none while
+    the loss keeps decreasing (that one is then among the newest).
+    Snapshots are files named ``snapshot_iter_<N>`` in the trainer's out
+    directory, ordered by ``N`` (never by modification time); those of a
+    later iteration than the trainer's are left alone.
+
+    The moving average damps the noise of single batches (with ``decay =
+    0.9`` a batch must lose ``10 (factor - 1) + 1`` times the average to
+    cross the threshold alone), and a false alarm only keeps one snapshot
+    more until the average is back under the threshold. The price is a lag:
+    a loss that triples every iteration passes the threshold two
+    iterations into its growth, one that jumps a hundredfold at once
+    passes it at once. Non-finite losses
+    are ignored (:class:`~sparsemask.extensions.FailOnNonFinite` stops the
+    training on them).
+
+    The state is saved with the trainer. A snapshot of iteration ``k`` is
+    written before this extension runs at ``k``, so :meth:`serialize` first
+    takes the loss of iteration ``k`` in (:meth:`observe` takes each
+    iteration once): a resumed run follows the same average as an
+    uninterrupted one.
+
+    The loss must not be negative (a cross entropy).
+
+    Args:
+        n_retains (int): how many of the newest snapshots to keep; 0 or
+            negative keeps every snapshot.
+        key (str): the observed loss to follow.
+        decay (float): the weight of the past in the moving average, in
+            ``[0, 1)``.
+        factor (float): how many times its minimum the smoothed loss may
+            reach while the loss counts as not growing; above 1.
+        is_writer (bool): whether this process may delete snapshots (only
+            rank 0 under ChainerMN); the others only follow the loss.
+
+    """
+
+    trigger = 1, 'iteration'
+    priority = -200
+
+    #: The name of a snapshot; the number is its iteration.
+    snapshot_name = re.compile(r'^snapshot_iter_(\d+)$')
+
+    def __init__(self, n_retains, key='main/loss', decay=0.9, factor=2.0,
+                 is_writer=True):
+        if not 0 <= decay < 1:
+            raise ValueError('decay must be in [0, 1), not {}'.format(decay))
+        if not factor > 1:
+            raise ValueError('factor must be above 1, not {}'.format(factor))
+        self.n_retains = int(n_retains)
+        self.key = key
+        self.decay = float(decay)
+        self.factor = float(factor)
+        self._is_writer = is_writer
+        self._trainer = None
+        # state (saved with the trainer); -1: none yet
+        self._iteration = -1    # the last iteration taken in
+        self._count = 0         # losses taken in
+        self._smoothed = 0.0
+        self._minimum = 0.0
+        self._minimum_iteration = -1
+        self._last_low = -1     # last iteration not growing
+
+    @property
+    def last_good_iteration(self):
+        """int: the newest iteration whose snapshot was taken before the
+        loss started growing (the loss of its parameters was observed, and
+        was not growing); 0 if that is only the initial state, None before
+        any loss was observed."""
+        if self._last_low < 0:
+            return None
+        return self._last_low - 1
+
+    @property
+    def growing(self):
+        """bool: whether the smoothed loss is now above ``factor`` times its
+        minimum."""
+        return self._count > 0 and \
+            self._smoothed > self.factor * self._minimum
+
+    @property
+    def growth_start(self):
+        """int: the first iteration of the current growth; None when the
+        loss is not growing."""
+        return self._last_low + 1 if self.growing else None
+
+    @property
+    def smoothed(self):
+        """float: the smoothed loss; None before the first loss."""
+        return self._smoothed if self._count else None
+
+    @property
+    def minimum(self):
+        """tuple: ``(value, iteration)`` of the minimum of the smoothed
+        loss; None before the first loss."""
+        if not self._count:
+            return None
+        return self._minimum, self._minimum_iteration
+
+    @classmethod
+    def list_snapshots(cls, directory):
+        """The snapshots in a directory, ordered by iteration.
+
+        Args:
+            directory (str): a trainer's out directory.
+
+        Returns:
+            list of tuple: ``(iteration, path)``, oldest first; empty if the
+            directory does not exist.
+
+        """
+        if not os.path.isdir(directory):
+            return []
+        found = []
+        for name in os.listdir(directory):
+            m = cls.snapshot_name.match(name)
+            path = os.path.join(directory, name)
+            if m is not None and os.path.isfile(path):
+                found.append((int(m.group(1)), path))
+        return sorted(found)
+
+    def initialize(self, trainer):
+        self._trainer = trainer
+
+    def observe(self, trainer):
+        """Takes the loss of the trainer's current iteration in, once.
+
+        Args:
+            trainer (~chainer.training.Trainer): the trainer.
+
+        Returns:
+            bool: whether a loss was taken in (False if it was already, or
+            is not observed, or is not finite).
+
+        """
+        iteration = trainer.updater.iteration
+        value = trainer.observation.get(self.key)
+        if iteration <= self._iteration or value is None:
+            return False
+        value = float(chainer.backends.cuda.to_cpu(
+            getattr(value, 'array', value)))
+        if not math.isfinite(value):
+            return False
+        self._iteration = iteration
+        if self._count == 0:
+            self._smoothed = value
+        else:
+            self._smoothed = self.decay * self._smoothed + \
+                (1 - self.decay) * value
+        self._count += 1
+        if self._count == 1 or self._smoothed < self._minimum:
+            self._minimum = self._smoothed
+            self._minimum_iteration = iteration
+        if not self.growing:
+            self._last_low = iteration
+        return True
+
+    def __call__(self, trainer):
+        self.observe(trainer)
+        if self._is_writer and self.n_retains > 0:
+            self.prune(trainer.out, trainer.updater.iteration)
+
+    def prune(self, directory, iteration):
+        """Deletes the snapshots not kept.
+
+        Args:
+            directory (str): the out directory.
+            iteration (int): the trainer's iteration; later snapshots are
+                left alone.
+
+        Returns:
+            list of str: the deleted files.
+
+        """
+        snapshots = [(i, path) for i, path in self.list_snapshots(directory)
+                     if i <= iteration]
+        keep = {i for i, _ in snapshots[-self.n_retains:]}
+        good = self.last_good_iteration
+        if good is not None:
+            before = [i for i, _ in snapshots if i <= good]
+            if before:
+                keep.add(before[-1])
+        removed = []
+        for i, path in snapshots:
+            if i not in keep:
+                os.remove(path)
+                removed.append(path)
+        return removed
+
+    def serialize(self, serializer):
+        if isinstance(serializer, chainer.serializer.Serializer) and \
+                self._trainer is not None:
+            # the snapshot of this iteration is written before __call__
+            self.observe(self._trainer)
+        try:
+            iteration = serializer('_iteration', self._iteration)
+        except KeyError:
+            # a snapshot of a version without this extension: start afresh
+            return
+        self._iteration = int(iteration)
+        self._count = int(serializer('_count', self._count))
+        self._smoothed = float(serializer('_smoothed', self._smoothed))
+        self._minimum = float(serializer('_minimum', self._minimum))
+        self._minimum_iteration = int(serializer(
+            '_minimum_iteration', self._minimum_iteration))
+        self._last_low = int(serializer('_last_low', self._last_low))

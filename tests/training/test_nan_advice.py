@@ -1,0 +1,99 @@
+"""A loss that grows for several snapshots before it overflows: the advice
+of the error must work (issue 8).
+
+With ``train.weight_decay=10`` and learning rates of 1, each update scales
+the weights by about ``1 - 10`` (more with the momentum): the loss grows by
+orders of magnitude every iteration from iteration 3 and the parameters
+overflow at iteration 6, so the two snapshots Chainer's ``n_retains`` kept
+(4 and 5) are diverged, and resuming from them with a tenth of the learning
+rates fails again at iteration 6. With a tenth of the rates, the run goes
+on to the end from the snapshot taken before the growth (snapshot 1).
+"""
+
+import json
+import os
+import re
+import shutil
+
+from tests.training.tiny_run import run
+
+DIVERGING = ['train.lr_encoder=1', 'train.lr_decoder=1',
+             'train.weight_decay=10', 'train.iterations=20',
+             'log.eval_interval=100']
+
+
+def error_line(r):
+    assert r.returncode != 0, r.stdout
+    assert 'Traceback' not in r.stdout, r.stdout
+    last = r.stdout.strip().splitlines()[-1]
+    assert last.startswith('error: '), r.stdout
+    return last
+
+
+def failed_iteration(line):
+    return int(re.search(r' is (?:nan|inf|-inf|not finite) at iteration '
+                         r'(\d+);', line).group(1))
+
+
+def snapshots(directory):
+    return sorted((int(m.group(1)), os.path.join(directory, m.group(0)))
+                  for m in map(re.compile(r'^snapshot_iter_(\d+)$').match,
+                               os.listdir(directory)) if m)
+
+
+def losses(out):
+    with open(os.path.join(out, 'log')) as f:
+        return {e['iteration']: e['main/loss'] for e in json.load(f)}
+
+
+def test_resume_as_advised_gets_past_the_divergence(tmp_path):
+    out = str(tmp_path / 'out')
+    line = error_line(run('search.py', out, *DIVERGING))
+    failed = failed_iteration(line)
+
+    # the loss grew for more than log.n_snapshots (2) snapshots first
+    loss = losses(out)
+    first = loss[1]
+    grown = [i for i in range(1, failed) if loss[i] > 10 * first]
+    assert grown == list(range(grown[0], failed)) and len(grown) > 2, loss
+
+    # the advice: the snapshot --resume starts from, and the overrides
+    m = re.search(r'--resume starts from (\S+) \(iteration (\d+)\): rerun '
+                  r'the command with --resume and the overrides ((?:\S+=\S+ '
+                  r')+)', line)
+    assert m is not None, line
+    start, start_iteration = m.group(1), int(m.group(2))
+    advice = m.group(3).split()
+    assert [a.split('=')[0] for a in advice] == [
+        'train.lr_encoder', 'train.lr_decoder'], line
+    assert all(float(a.split('=')[1]) < 1 for a in advice), line
+    # the newest snapshot left in out is the one named, taken before the
+    # growth (its parameters gave the loss of the next iteration)
+    assert snapshots(out)[-1] == (start_iteration, start)
+    assert start_iteration + 1 < grown[0]
+    # the diverged snapshots were moved, not deleted, and are out of the
+    # way of --resume
+    diverged = os.path.join(out, 'diverged')
+    assert 'to {};'.format(diverged) in line
+    moved = [i for i, _ in snapshots(diverged)]
+    assert moved == [failed - 2, failed - 1], moved
+
+    # they were diverged: resuming from them with the advised rates fails
+    # again at the same iteration (what the old advice led to)
+    old = str(tmp_path / 'old')
+    shutil.copytree(out, old)
+    os.remove(os.path.join(old, os.path.basename(start)))
+    for name in os.listdir(os.path.join(old, 'diverged')):
+        os.rename(os.path.join(old, 'diverged', name),
+                  os.path.join(old, name))
+    again = error_line(run('search.py', old, *DIVERGING + advice
+                           + ['--resume']))
+    assert failed_iteration(again) == failed, again
+
+    # the advice works: it runs to the end
+    r = run('search.py', out, *DIVERGING + advice + ['--resume'])
+    assert r.returncode == 0, r.stdout
+    assert 'resumed from {} (iteration {})'.format(
+        start, start_iteration) in r.stdout
+    assert max(losses(out)) == 20
+    assert os.path.isfile(os.path.join(out, 'model.npz'))
