@@ -7,6 +7,7 @@ import chainer
 from chainer.training import extension
 
 from sparsemask.extensions.snapshot_retention import SnapshotRetention
+from sparsemask.utils.snapshot_files import move_aside
 
 
 class NonFiniteLossError(RuntimeError):
@@ -150,14 +151,8 @@ class FailOnNonFinite(extension.Extension):
         moved, failed = [], []
         for _, path in diverged:
             name = os.path.basename(path)
-            target = os.path.join(target_dir, name)
-            n = 1
-            while os.path.exists(target):
-                target = os.path.join(target_dir, '{}.{}'.format(name, n))
-                n += 1
             try:
-                os.makedirs(target_dir, exist_ok=True)
-                os.rename(path, target)
+                move_aside(path, target_dir)
             except OSError as e:
                 failed.append('{} ({})'.format(name, e.strerror or e))
             else:

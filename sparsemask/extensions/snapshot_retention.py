@@ -2,10 +2,12 @@ from __future__ import division
 
 import math
 import os
-import re
 
 import chainer
 from chainer.training import extension
+
+from sparsemask.utils.snapshot_files import list_snapshots
+from sparsemask.utils.snapshot_files import SNAPSHOT_PATTERN
 
 
 class SnapshotRetention(extension.Extension):
@@ -69,7 +71,7 @@ class SnapshotRetention(extension.Extension):
     priority = -200
 
     #: The name of a snapshot; the number is its iteration.
-    snapshot_name = re.compile(r'^snapshot_iter_(\d+)$')
+    snapshot_name = SNAPSHOT_PATTERN
 
     def __init__(self, n_retains, key='main/loss', decay=0.9, factor=2.0,
                  is_writer=True):
@@ -139,15 +141,7 @@ class SnapshotRetention(extension.Extension):
             directory does not exist.
 
         """
-        if not os.path.isdir(directory):
-            return []
-        found = []
-        for name in os.listdir(directory):
-            m = cls.snapshot_name.match(name)
-            path = os.path.join(directory, name)
-            if m is not None and os.path.isfile(path):
-                found.append((int(m.group(1)), path))
-        return sorted(found)
+        return list_snapshots(directory)
 
     def initialize(self, trainer):
         self._trainer = trainer

@@ -1,14 +1,14 @@
 """Finding the snapshots of a run and choosing the one to resume from."""
 
 import os
-import re
 import zipfile
 
 import numpy
 
+from sparsemask.utils.snapshot_files import list_snapshots
+from sparsemask.utils.snapshot_files import move_aside
+from sparsemask.utils.snapshot_files import SNAPSHOT_PATTERN  # NOQA
 
-#: The name of a trainer snapshot; the number is the iteration.
-SNAPSHOT_PATTERN = re.compile(r'^snapshot_iter_(\d+)$')
 
 #: Where unreadable snapshots are moved (never deleted) by a resume.
 CORRUPT_DIR = 'corrupt'
@@ -16,32 +16,6 @@ CORRUPT_DIR = 'corrupt'
 
 class SnapshotError(ValueError):
     """A snapshot cannot be read; the message names it and says why."""
-
-
-def list_snapshots(directory):
-    """The trainer snapshots in a directory, ordered by iteration.
-
-    Only files named ``snapshot_iter_<N>`` count; the order is that of
-    ``N``, never of modification times (a copied or restored directory
-    has meaningless ones).
-
-    Args:
-        directory (str): a run's output directory.
-
-    Returns:
-        list of tuple: ``(iteration, path)``, oldest first; empty if the
-        directory does not exist.
-
-    """
-    if not os.path.isdir(directory):
-        return []
-    found = []
-    for name in os.listdir(directory):
-        m = SNAPSHOT_PATTERN.match(name)
-        path = os.path.join(directory, name)
-        if m is not None and os.path.isfile(path):
-            found.append((int(m.group(1)), path))
-    return sorted(found)
 
 
 def check_snapshot(path):
@@ -99,7 +73,7 @@ def choose_snapshot(directory, log=None):
         try:
             check_snapshot(path)
         except SnapshotError as e:
-            moved = _move_aside(directory, path)
+            moved = move_aside(path, os.path.join(directory, CORRUPT_DIR))
             skipped.append(os.path.basename(path))
             if log is not None:
                 log.write('note: --resume: skipped {}: {}; moved it to '
@@ -113,16 +87,3 @@ def choose_snapshot(directory, log=None):
                 directory, ', '.join(skipped),
                 os.path.join(directory, CORRUPT_DIR)))
     return None
-
-
-def _move_aside(directory, path):
-    target_dir = os.path.join(directory, CORRUPT_DIR)
-    os.makedirs(target_dir, exist_ok=True)
-    name = os.path.basename(path)
-    target = os.path.join(target_dir, name)
-    n = 1
-    while os.path.exists(target):
-        target = os.path.join(target_dir, '{}.{}'.format(name, n))
-        n += 1
-    os.rename(path, target)
-    return target
