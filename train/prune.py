@@ -19,10 +19,6 @@ import argparse
 import os
 import sys
 
-import numpy
-
-import chainer
-
 from sparsemask.extensions import load_connection_weights
 from sparsemask.extensions import write_pruning_result
 from sparsemask.training import build_model
@@ -32,28 +28,28 @@ from sparsemask.training.report_failure import debug_requested
 from sparsemask.training.report_failure import report_failure
 from sparsemask.training.snapshots import check_snapshot
 from sparsemask.training.snapshots import list_snapshots
+from sparsemask.training.snapshots import load_snapshot
+from sparsemask.utils.one_line import one_line
 
 
 def _weights_from_snapshot(path, config, config_path):
     prefix = 'updater/model:main/predictor/'
-    check_snapshot(path)
-    with numpy.load(path) as f:
-        key = prefix + 'head/W'
-        if key not in f.files:
-            raise ConfigError('{}: not a snapshot of train/search.py or '
-                              'train/retrain.py (no {})'.format(path, key))
-        n_class = f[key].shape[0]
+    arrays = check_snapshot(path)
+    key = prefix + 'head/W'
+    if key not in arrays:
+        raise ConfigError('{}: not a snapshot of train/search.py or '
+                          'train/retrain.py (no {})'.format(path, key))
+    n_class = arrays[key].shape[0]
     model = build_model(config['model'], 'search', n_class)
     try:
-        chainer.serializers.load_npz(
-            path, model, path=prefix)
+        load_snapshot(path, model, arrays=arrays, prefix=prefix)
     except (KeyError, ValueError) as e:
         raise ConfigError(
             '{}: not a search snapshot of the configuration {} ({}); is it '
             'a retraining, or was the search run with another config? Pass '
             'it with --config'.format(
                 path, config_path or '(the defaults)',
-                ' '.join(str(e).split())))
+                one_line(e)))
     return model.connection_weights(), model.connectivity.n_stages
 
 
@@ -65,7 +61,7 @@ def _read_connection_weights(path):
         raise ConfigError(
             '{}: not a connection_weights.npz written by train/search.py '
             '({}: {})'.format(path, type(e).__name__,
-                              ' '.join(str(e).split())))
+                              one_line(e)))
     if not weights:
         raise ConfigError('{}: holds no connection weights'.format(path))
     return weights

@@ -12,6 +12,8 @@ import chainer
 from chainercv.utils import read_image
 from chainercv.utils import read_label
 
+from sparsemask.utils.one_line import one_line
+
 
 def resolve_dir(path, child):
     """Steps into ``child`` when ``path`` is the parent of the data folder.
@@ -90,11 +92,6 @@ def read_ids(path):
                 for line in f if line.strip()]
 
 
-def _one_line(text):
-    """``text`` with every run of white space (newlines too) as one space."""
-    return ' '.join(str(text).split())
-
-
 def unreadable_file_error(what, path, error, expected=None):
     """The one-line error for a data file that could not be read.
 
@@ -121,7 +118,7 @@ def unreadable_file_error(what, path, error, expected=None):
         reason = 'the file is empty (0 bytes)'
     else:
         reason = '{}: {}; the file may be incomplete or corrupt'.format(
-            type(error).__name__, _one_line(error))
+            type(error).__name__, one_line(error))
     return OSError("{}: {}: extract it again from the data set's "
                    'archive'.format(head, reason))
 
@@ -238,7 +235,7 @@ def check_label(label, n_class, path, ignore=255, image_path=None):
     except (TypeError, ValueError) as e:
         raise ValueError('label file {} does not hold a numeric label map: '
                          '{}: {}'.format(path, type(e).__name__,
-                                         _one_line(e))) from e
+                                         one_line(e))) from e
     if label.ndim != 2:
         raise ValueError('label file {} holds an array of shape {}, not a '
                          '2-D label map'.format(path, label.shape))

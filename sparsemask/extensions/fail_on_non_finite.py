@@ -6,7 +6,7 @@ import os
 import chainer
 from chainer.training import extension
 
-from sparsemask.extensions.snapshot_retention import SnapshotRetention
+from sparsemask.utils.snapshot_files import list_snapshots
 from sparsemask.utils.snapshot_files import move_aside
 
 
@@ -101,7 +101,7 @@ class FailOnNonFinite(extension.Extension):
             good = retention.last_good_iteration
         if not self._is_writer:
             return 'The first process says which snapshot to resume from.'
-        snapshots = SnapshotRetention.list_snapshots(out)
+        snapshots = list_snapshots(out)
         parts = []
         if good is not None:
             if retention.growing:

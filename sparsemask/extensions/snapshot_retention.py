@@ -7,7 +7,6 @@ import chainer
 from chainer.training import extension
 
 from sparsemask.utils.snapshot_files import list_snapshots
-from sparsemask.utils.snapshot_files import SNAPSHOT_PATTERN
 
 
 class SnapshotRetention(extension.Extension):
@@ -70,9 +69,6 @@ class SnapshotRetention(extension.Extension):
     trigger = 1, 'iteration'
     priority = -200
 
-    #: The name of a snapshot; the number is its iteration.
-    snapshot_name = SNAPSHOT_PATTERN
-
     def __init__(self, n_retains, key='main/loss', decay=0.9, factor=2.0,
                  is_writer=True):
         if not 0 <= decay < 1:
@@ -129,20 +125,6 @@ class SnapshotRetention(extension.Extension):
             return None
         return self._minimum, self._minimum_iteration
 
-    @classmethod
-    def list_snapshots(cls, directory):
-        """The snapshots in a directory, ordered by iteration.
-
-        Args:
-            directory (str): a trainer's out directory.
-
-        Returns:
-            list of tuple: ``(iteration, path)``, oldest first; empty if the
-            directory does not exist.
-
-        """
-        return list_snapshots(directory)
-
     def initialize(self, trainer):
         self._trainer = trainer
 
@@ -196,7 +178,7 @@ class SnapshotRetention(extension.Extension):
             list of str: the deleted files.
 
         """
-        snapshots = [(i, path) for i, path in self.list_snapshots(directory)
+        snapshots = [(i, path) for i, path in list_snapshots(directory)
                      if i <= iteration]
         keep = {i for i, _ in snapshots[-self.n_retains:]}
         good = self.last_good_iteration

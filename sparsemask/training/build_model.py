@@ -10,6 +10,7 @@ from sparsemask.connectivity import Connectivity
 from sparsemask.links import SparseMask
 from sparsemask.training.config import ConfigError
 from sparsemask.transfer import transfer
+from sparsemask.utils.one_line import one_line
 
 
 BACKBONES = {
@@ -72,7 +73,7 @@ def build_connectivity(model_config, mode, backbone):
     try:
         connectivity = Connectivity.from_yaml(arch)
     except ValueError as e:
-        raise ConfigError('model.arch: {}'.format(' '.join(str(e).split())))
+        raise ConfigError('model.arch: {}'.format(one_line(e)))
     src = model_config['arch_backbone']
     if src is not None and src != model_config['backbone']:
         if src not in BACKBONES:

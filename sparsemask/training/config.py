@@ -19,6 +19,8 @@ import re
 
 import yaml
 
+from sparsemask.utils.one_line import one_line
+
 
 class ConfigError(ValueError):
     """A config file or override is invalid; the message names it."""
@@ -359,15 +361,11 @@ def parse_override(text):
         value = yaml_load(value)
     except yaml.YAMLError as e:
         raise ConfigError('override {!r}: the value is not valid YAML: '
-                          '{}'.format(text, _one_line(e)))
+                          '{}'.format(text, one_line(e)))
     update = value
     for part in reversed(key.strip().split('.')):
         update = {part: update}
     return update
-
-
-def _one_line(error):
-    return ' '.join(str(error).split())
 
 
 def load_config(path=None, overrides=(), schema=None):
@@ -419,7 +417,7 @@ def _read_chain(path, seen=()):
             data = yaml_load(f) or {}
     except yaml.YAMLError as e:
         raise ConfigError('{}: not valid YAML: {}'.format(
-            path, _one_line(e)))
+            path, one_line(e)))
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError('config file {} cannot be read: {}'.format(
             path, getattr(e, 'strerror', None) or e))

@@ -6,6 +6,7 @@ import traceback
 
 from sparsemask.extensions import NonFiniteLossError
 from sparsemask.training.config import ConfigError
+from sparsemask.utils.one_line import one_line
 
 
 #: Exceptions that are the user's to fix (a config key, a file, the data,
@@ -47,7 +48,7 @@ def error_message(error):
             text += ' ({})'.format(hint)
     else:
         text = str(error) or type(error).__name__
-    return ' '.join(text.split())
+    return one_line(text)
 
 
 def debug_requested(flag=False):

@@ -28,6 +28,7 @@ from sparsemask.training.config import dump_config
 from sparsemask.training.config import load_config
 from sparsemask.training.snapshots import choose_snapshot
 from sparsemask.training.snapshots import list_snapshots
+from sparsemask.training.snapshots import load_snapshot
 from sparsemask.transforms import SegmentationTrainTransform
 from sparsemask.utils.atomic_write import atomic_open
 from sparsemask.utils.atomic_write import atomic_write_text
@@ -305,7 +306,7 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
                 update_interval=min(10, lc['log_interval'])))
 
     if resume_from is not None:
-        chainer.serializers.load_npz(resume_from, trainer)
+        load_snapshot(resume_from, trainer)
         if is_writer:
             log.write('resumed from {} (iteration {})\n'.format(
                 resume_from, trainer.updater.iteration))

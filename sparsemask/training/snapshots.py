@@ -5,9 +5,11 @@ import zipfile
 
 import numpy
 
+import chainer
+
 from sparsemask.utils.snapshot_files import list_snapshots
 from sparsemask.utils.snapshot_files import move_aside
-from sparsemask.utils.snapshot_files import SNAPSHOT_PATTERN  # NOQA
+from sparsemask.utils.one_line import one_line
 
 
 #: Where unreadable snapshots are moved (never deleted) by a resume.
@@ -27,6 +29,10 @@ def check_snapshot(path):
     Args:
         path (str): the snapshot.
 
+    Returns:
+        dict: every array of the snapshot by key, to deserialize from
+        (:func:`load_snapshot`) without reading the file again.
+
     Raises:
         SnapshotError: naming ``path`` and the reason, on one line.
 
@@ -36,15 +42,34 @@ def check_snapshot(path):
         if size == 0:
             raise SnapshotError('{} is empty (0 bytes)'.format(path))
         with numpy.load(path, allow_pickle=False) as f:
-            for key in f.files:
-                f[key]
+            return {key: f[key] for key in f.files}
     except SnapshotError:
         raise
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile,
             zipfile.LargeZipFile) as e:
-        reason = ' '.join(str(e).split()) or type(e).__name__
+        reason = one_line(e) or type(e).__name__
         raise SnapshotError('{} cannot be read ({}: {})'.format(
             path, type(e).__name__, reason))
+
+
+def load_snapshot(path, target, arrays=None, prefix=''):
+    """Loads a snapshot checked by :func:`check_snapshot` into ``target``.
+
+    Args:
+        path (str): the snapshot.
+        target: what to deserialize into (a trainer, a link).
+        arrays (dict): what :func:`check_snapshot` returned for ``path``;
+            read (and checked) now if None.
+        prefix (str): the path inside the snapshot to load from, e.g.
+            ``'updater/model:main/predictor/'``.
+
+    Raises:
+        SnapshotError: if the file cannot be read.
+
+    """
+    if arrays is None:
+        arrays = check_snapshot(path)
+    chainer.serializers.NpzDeserializer(arrays, path=prefix).load(target)
 
 
 def choose_snapshot(directory, log=None):

@@ -1,2 +1,3 @@
 from sparsemask.utils.atomic_write import atomic_open  # NOQA
 from sparsemask.utils.atomic_write import atomic_write_text  # NOQA
+from sparsemask.utils.one_line import one_line  # NOQA

@@ -8,6 +8,7 @@ import pytest
 from chainer.training import extensions
 
 from sparsemask.extensions import SnapshotRetention
+from sparsemask.utils.snapshot_files import list_snapshots
 from tests.extensions.trainer_util import make_trainer
 from tests.extensions.trainer_util import ScriptedLoss
 
@@ -23,7 +24,7 @@ class ListSnapshots(chainer.training.Extension):
 
     def __call__(self, trainer):
         self.seen[trainer.updater.iteration] = [
-            i for i, _ in SnapshotRetention.list_snapshots(trainer.out)]
+            i for i, _ in list_snapshots(trainer.out)]
 
 
 def run_scripted(out, losses, retention, max_iter=None, resume=None):
@@ -41,7 +42,7 @@ def run_scripted(out, losses, retention, max_iter=None, resume=None):
 
 
 def snapshot_iterations(out):
-    return [i for i, _ in SnapshotRetention.list_snapshots(out)]
+    return [i for i, _ in list_snapshots(out)]
 
 
 def test_keeps_the_newest_and_the_last_before_the_growth(tmp_path):

@@ -20,7 +20,6 @@ sys.path.insert(0, ROOT)
 
 from tests.datasets import layouts  # NOQA
 from tests.training.tiny_run import command  # NOQA
-from tests.training.tiny_run import TINY  # NOQA
 
 
 def _run(cmd, timeout=300):
