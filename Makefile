@@ -5,7 +5,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-EXTRAS := test,mn
+EXTRAS := test,mn,onnx
 
 .PHONY: demo test test-all venv clean-venv
 

@@ -1,6 +1,8 @@
-"""Data sets: VOC2012 + SBD (trainaug), ADE20K and the synthetic default."""
+"""Data sets: VOC2012 + SBD (trainaug), ADE20K, a folder of your own and the
+synthetic default."""
 
 from sparsemask.datasets.ade20k_semantic_segmentation_dataset import ADE20KSemanticSegmentationDataset  # NOQA
+from sparsemask.datasets.folder_semantic_segmentation_dataset import FolderSemanticSegmentationDataset  # NOQA
 from sparsemask.datasets.random_transform_dataset import RandomTransformDataset  # NOQA
 from sparsemask.datasets.sbd_semantic_segmentation_dataset import SBDSemanticSegmentationDataset  # NOQA
 from sparsemask.datasets.synthetic_segmentation_dataset import SyntheticSegmentationDataset  # NOQA

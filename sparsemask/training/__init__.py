@@ -3,11 +3,13 @@ and data set builders and the training loop."""
 
 from sparsemask.training.arguments import make_parser  # NOQA
 from sparsemask.training.arguments import setup  # NOQA
+from sparsemask.training.build_dataset import build_dataset  # NOQA
 from sparsemask.training.build_datasets import build_datasets  # NOQA
 from sparsemask.training.build_model import build_model  # NOQA
 from sparsemask.training.config import ConfigError  # NOQA
 from sparsemask.training.config import DEFAULTS  # NOQA
 from sparsemask.training.config import dump_config  # NOQA
 from sparsemask.training.config import load_config  # NOQA
+from sparsemask.training.load_trained_model import load_trained_model  # NOQA
 from sparsemask.training.run_training import run_training  # NOQA
 from sparsemask.training.cli import main  # NOQA

@@ -54,14 +54,52 @@ def setup(args, repo_root):
     if out is None:
         name = os.path.splitext(os.path.basename(args.config or 'default'))[0]
         out = os.path.join(repo_root, 'result', name)
-    comm = None
-    device = args.gpu
-    if args.communicator is not None:
-        import chainermn
-        comm = chainermn.create_communicator(args.communicator)
-        if device >= 0:
-            device = comm.intra_rank
+    comm, device = create_communicator(args.communicator, args.gpu)
     return config, out, device, comm
+
+
+def create_communicator(name, gpu):
+    """The ChainerMN communicator and the device of this process.
+
+    Args:
+        name (str): ``--communicator`` (None: no ChainerMN).
+        gpu (int): ``--gpu``; under ChainerMN a process uses the GPU of
+            its intra-node rank when it is >= 0.
+
+    Returns:
+        tuple: ``(comm, device)``; ``comm`` is None without ChainerMN.
+
+    """
+    if name is None:
+        return None, gpu
+    import chainermn
+    comm = chainermn.create_communicator(name)
+    return comm, (comm.intra_rank if gpu >= 0 else gpu)
+
+
+def add_trained_model_arguments(parser, name='run'):
+    """Adds the options that name a trained model, as
+    :func:`~sparsemask.training.load_trained_model` takes them: a run's
+    output directory, or ``--config``, ``--model`` and ``--arch``.
+
+    Args:
+        parser (argparse.ArgumentParser): the parser.
+        name (str): the name of the positional output-directory argument.
+
+    """
+    upper = name.upper()
+    parser.add_argument(name, nargs='?', default=None,
+                        help='the --out directory of train/retrain.py')
+    parser.add_argument('--config', default=None,
+                        help='config (default: {}/config.yaml)'.format(upper))
+    parser.add_argument('--model', default=None,
+                        help='model.npz or snapshot (default: '
+                        '{}/model.npz, else the newest snapshot)'.format(
+                            upper))
+    parser.add_argument('--arch', default=None,
+                        help='arch.yaml, full or unet (default: '
+                        "{}/arch.yaml, else the config's model.arch)".format(
+                            upper))
 
 
 def make_parser(description, default_config=None):

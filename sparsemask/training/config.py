@@ -186,7 +186,6 @@ class Option(object):
 
 
 _BACKBONES = ('mobilenetv2', 'resnet50', 'resnet101', 'vgg16')
-_SPLITS = ('train', 'val', 'trainval', 'trainaug')
 
 
 def _path(doc):
@@ -202,14 +201,20 @@ def _positive(default, doc='', nullable=False):
 SCHEMA = {
     'dataset': {
         'name': Option('synthetic', 'str',
-                       choices=('synthetic', 'voc', 'ade20k')),
-        # voc: trainaug (VOC + SBD), train, val, trainval; ade20k: train, val
-        'train_split': Option('train', 'str', choices=_SPLITS),
-        'val_split': Option('val', 'str', choices=_SPLITS),
+                       choices=('synthetic', 'voc', 'ade20k', 'folder')),
+        # any name here; the data set's own splits are checked when it is
+        # built (build_dataset): voc: trainaug (VOC + SBD), train, val,
+        # trainval; ade20k and synthetic: train, val; folder: any
+        # <split>.txt in folder_dir
+        'train_split': Option('train', 'str'),
+        'val_split': Option('val', 'str'),
         'voc_dir': _path('.../VOCdevkit/VOC2012'),
         'sbd_dir': _path('.../benchmark_RELEASE/dataset'),
         'trainaug_list': _path('an id list replacing the computed one'),
         'ade20k_dir': _path('.../ADEChallengeData2016'),
+        'folder_dir': _path('a folder with images/, labels/, classes.txt '
+                            'and <split>.txt (FolderSemanticSegmentation'
+                            'Dataset)'),
         'n_train': _positive(512, 'synthetic only'),
         'n_val': _positive(64, 'synthetic only'),
         'size': Option(64, 'int', minimum=8, doc='synthetic only: side'),

@@ -197,6 +197,10 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         if resume:
             resume_from = _snapshot_to_resume(out, log)
         _prepare_out(out, config_text)
+        if mode == 'retrain':
+            # the architecture built (after any transfer), so that the run
+            # can be evaluated and exported without the file it came from
+            model.connectivity.to_yaml(os.path.join(out, 'arch.yaml'))
     if comm is not None:
         # (ChainerMN's bcast_obj wants None on the other ranks and not None
         # on the root)

@@ -1,7 +1,7 @@
 """Writers of tiny data sets in the real on-disk layouts of PASCAL VOC 2012
-(``VOCdevkit/VOC2012``), SBD (``benchmark_RELEASE/dataset``) and ADE20K
-(``ADEChallengeData2016``), and checks of what a loader returns against
-what was written.
+(``VOCdevkit/VOC2012``), SBD (``benchmark_RELEASE/dataset``), ADE20K
+(``ADEChallengeData2016``) and a folder data set (``dataset.name:
+folder``), and checks of what a loader returns against what was written.
 
 Images and labels are deterministic functions of a name (``image_for``,
 ``label_for``), so a test can recompute what a file holds."""
@@ -173,6 +173,64 @@ def make_ade20k(root, n_train=3, n_val=2):
                 os.path.join(root, 'annotations', sub, name + '.png'),
                 ade20k_label_for(name))
     return root
+
+
+FOLDER_CLASSES = ('background', 'road', 'car')
+FOLDER_SPLITS = {'train': ['a0', 'a1', 'a2', 'a3'], 'val': ['b0', 'b1']}
+# the k-th id (in sorted order) of a folder data set has the image
+# extension FOLDER_IMAGE_EXTENSIONS[k % 3] and a palette ('P') label if k is
+# even, else a grey ('L') one
+FOLDER_IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg')
+
+
+def folder_label_for(name, size=SIZE, n_class=len(FOLDER_CLASSES)):
+    """The raw label written for ``name`` in a folder data set: values in
+    [0, n_class), a first row of 255 (ignore)."""
+    return label_for('folder' + name, size, n_class)
+
+
+def folder_files(root, splits=FOLDER_SPLITS):
+    """``{id: (image path, label path, label mode)}`` of a folder data set
+    written by :func:`write_folder`."""
+    ids = sorted({i for ids in splits.values() for i in ids})
+    return {i: (os.path.join(root, 'images',
+                             i + FOLDER_IMAGE_EXTENSIONS[k % 3]),
+                os.path.join(root, 'labels', i + '.png'),
+                'L' if k % 2 else 'P')
+            for k, i in enumerate(ids)}
+
+
+def write_folder(root, splits=FOLDER_SPLITS, classes=FOLDER_CLASSES,
+                 size=SIZE):
+    """Writes ``root``, a folder data set: ``classes.txt``, ``<split>.txt``
+    for each split of ``splits`` (``{split: ids}``), ``images/<id>.<ext>``
+    (``image_for('folder' + id)``; PNG, JPEG and ``.jpeg``, see
+    :func:`folder_files`) and ``labels/<id>.png`` (``folder_label_for(id)``;
+    palette and grey PNGs)."""
+    write_lines(os.path.join(root, 'classes.txt'), list(classes))
+    for split, ids in splits.items():
+        write_lines(os.path.join(root, split + '.txt'), ids)
+    for i, (image, label, mode) in folder_files(root, splits).items():
+        img = image_for('folder' + i, size)
+        if image.endswith('.png'):
+            _makedirs(image)
+            PIL.Image.fromarray(img).save(image)
+        else:
+            write_jpeg(image, img)
+        raw = folder_label_for(i, size, len(classes))
+        if mode == 'P':
+            write_palette_png(label, raw)
+        else:
+            write_grey_png(label, raw)
+    return root
+
+
+def write_truncated(path):
+    """Cuts the file ``path`` to the first half of its bytes."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:
+        f.write(data[:len(data) // 2])
 
 
 def write_truncated_jpeg(path, size=(48, 64)):

@@ -1,0 +1,156 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy
+import pytest
+
+from sparsemask.datasets import FolderSemanticSegmentationDataset
+from sparsemask.datasets import SyntheticSegmentationDataset
+from sparsemask.training import build_dataset
+from sparsemask.training import build_datasets
+from sparsemask.training import ConfigError
+from sparsemask.training import load_config
+from tests.datasets import layouts
+from tests.training.tiny_run import ROOT
+
+
+def dataset_config(*overrides):
+    return load_config(None, overrides)['dataset']
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return layouts.write_folder(str(tmp_path / 'mydata'))
+
+
+def assert_same_examples(a, b):
+    assert len(a) == len(b)
+    for i in range(len(a)):
+        for x, y in zip(a[i], b[i]):
+            numpy.testing.assert_array_equal(x, y)
+
+
+def test_synthetic_splits():
+    c = dataset_config('dataset.n_train=3', 'dataset.n_val=2',
+                       'dataset.size=16', 'dataset.seed=5')
+    train, names = build_dataset(c, 'train')
+    val, _ = build_dataset(c, 'val')
+    assert names == SyntheticSegmentationDataset.label_names
+    assert isinstance(names, tuple)
+    assert_same_examples(train, SyntheticSegmentationDataset(
+        3, size=(16, 16), seed=5))
+    assert_same_examples(val, SyntheticSegmentationDataset(
+        2, size=(16, 16), seed=6))
+    # build_datasets: the same, n_val_images on val only
+    c['n_val_images'] = 1
+    train2, val2, names2 = build_datasets(c)
+    assert names2 == names
+    assert_same_examples(train2, train)
+    assert len(val2) == 1
+    numpy.testing.assert_array_equal(val2[0][1], val[0][1])
+
+
+def test_synthetic_has_train_and_val_only():
+    with pytest.raises(ConfigError) as e:
+        build_dataset(dataset_config(), 'test')
+    assert str(e.value) == ("split = 'test': the synthetic data set has no "
+                            'such split; valid: train, val')
+    with pytest.raises(ConfigError, match=r"^--split = 'trainaug'"):
+        build_dataset(dataset_config(), 'trainaug', '--split')
+
+
+def test_folder(folder):
+    c = dataset_config('dataset.name=folder', 'dataset.folder_dir=' + folder)
+    train, names = build_dataset(c, 'train')
+    assert isinstance(train, FolderSemanticSegmentationDataset)
+    assert names == layouts.FOLDER_CLASSES
+    assert train.ids == layouts.FOLDER_SPLITS['train']
+    train, val, names = build_datasets(c)
+    assert names == layouts.FOLDER_CLASSES
+    assert len(train) == 4 and len(val) == 2
+    c['n_val_images'] = 1
+    train, val, _ = build_datasets(c)
+    assert len(train) == 4 and len(val) == 1
+    numpy.testing.assert_array_equal(
+        val[0][1], layouts.expected_label(layouts.folder_label_for('b0')))
+
+
+def test_folder_takes_any_split_name(folder):
+    layouts.write_lines(os.path.join(folder, 'fold_2.txt'), ['a1', 'b1'])
+    c = dataset_config('dataset.name=folder', 'dataset.folder_dir=' + folder,
+                       'dataset.train_split=fold_2')
+    train, _, _ = build_datasets(c)
+    assert train.ids == ['a1', 'b1']
+    c['train_split'] = 'nothing'
+    with pytest.raises(FileNotFoundError) as e:
+        build_datasets(c)
+    assert os.path.join(folder, 'nothing.txt') in str(e.value)
+
+
+def test_folder_needs_its_directory():
+    with pytest.raises(ConfigError, match='dataset.folder_dir is needed'):
+        build_datasets(dataset_config('dataset.name=folder'))
+
+
+@pytest.mark.parametrize('overrides,key,value,valid', [
+    (['dataset.train_split=test'], 'dataset.train_split', 'test',
+     'trainaug, train, val, trainval'),
+    (['dataset.val_split=Val'], 'dataset.val_split', 'Val',
+     'trainaug, train, val, trainval'),
+])
+def test_bad_voc_split_names_the_key(overrides, key, value, valid):
+    # any string passes the config; the data set's splits are checked when
+    # it is built, before any directory is looked at
+    c = dataset_config('dataset.name=voc', *overrides)
+    with pytest.raises(ConfigError) as e:
+        build_datasets(c)
+    assert str(e.value) == ('{} = {!r}: the voc data set has no such split; '
+                            'valid: {}'.format(key, value, valid))
+
+
+def test_bad_ade20k_split_names_the_key():
+    c = dataset_config('dataset.name=ade20k', 'dataset.val_split=trainaug')
+    with pytest.raises(ConfigError, match=r"^dataset.val_split = 'trainaug':"
+                                          r'.*ade20k.*valid: train, val$'):
+        build_datasets(c)
+
+
+@pytest.mark.parametrize('override', [
+    'dataset.train_split=3', 'dataset.val_split=', "dataset.val_split=''",
+    'dataset.name=folders'])
+def test_config_still_refuses_non_strings(override):
+    with pytest.raises(ConfigError, match=override.split('=')[0]):
+        load_config(None, [override])
+
+
+def test_retrain_on_a_folder_data_set(tmp_path):
+    data = layouts.write_folder(str(tmp_path / 'mydata'), size=(40, 48))
+    out = str(tmp_path / 'out')
+    r = subprocess.run(
+        [sys.executable, os.path.join(ROOT, 'train', 'retrain.py'),
+         '--config', os.path.join(ROOT, 'configs', 'demo.yaml'),
+         '--out', out, 'dataset.name=folder', 'dataset.folder_dir=' + data,
+         'model.arch=unet', 'model.width_multiplier=0.25',
+         'model.channels=8', 'train.iterations=2', 'train.batchsize=2',
+         'train.crop_size=32', 'log.log_interval=1'],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        universal_newlines=True)
+    assert r.returncode == 0, r.stdout
+    assert os.path.isfile(os.path.join(out, 'model.npz'))
+    assert os.path.isfile(os.path.join(out, 'log'))
+    with open(os.path.join(out, 'config.yaml')) as f:
+        config = load_config(f.name)
+    assert config['dataset']['name'] == 'folder'
+    assert config['dataset']['folder_dir'] == data
+    # the classifier has the 3 classes of classes.txt
+    with numpy.load(os.path.join(out, 'model.npz')) as f:
+        assert f['head/W'].shape[:2] == (3, 8)
+    # 4 training images, batches of 2: the epoch ends at iteration 2 and
+    # the val split is evaluated
+    with open(os.path.join(out, 'log')) as f:
+        log = json.load(f)
+    assert [e['iteration'] for e in log if 'val/main/miou' in e] == [2]
+    # per class, by the names of classes.txt
+    assert 'val/main/iou/car' in log[-1]
