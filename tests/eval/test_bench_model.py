@@ -1,0 +1,210 @@
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from sparsemask.training import build_model
+from sparsemask.training import load_config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+SCRIPT = os.path.join(ROOT, 'eval', 'bench_model.py')
+PAPER_ARCH = os.path.join(ROOT, 'configs', 'arch',
+                          'sparsemask_mobilenetv2_voc.yaml')
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location('bench_model', SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load_script()
+
+
+def _build(mode='retrain', width=0.25, fused=True, arch=PAPER_ARCH,
+           n_class=21):
+    overrides = ['model.pretrained_model=null',
+                 'model.width_multiplier={}'.format(width),
+                 'model.fused={}'.format('true' if fused else 'false')]
+    if mode == 'retrain':
+        overrides.append('model.arch={}'.format(arch))
+    config = load_config(bench.DEFAULT_CONFIG, overrides)
+    return build_model(config['model'], mode, n_class)
+
+
+def _size(params):
+    return int(sum(p.size for p in params))
+
+
+@pytest.mark.parametrize('mode', ['retrain', 'search'])
+def test_counts_equal_an_independent_count(mode):
+    model = _build(mode)
+    counts = bench.count_parameters(model)
+    unused = bench.unused_parameters(model)
+    # MobileNetV2's ImageNet classifier is the only unused part
+    assert unused and all(n.startswith('/backbone/logits_conv/')
+                          for n in unused)
+    classifier = _size(model.backbone.logits_conv.params())
+    assert counts['encoder_unused'] == classifier
+    assert counts['encoder'] == _size(model.backbone.params()) - classifier
+    assert counts['decoder'] == (_size(model.decoder.params())
+                                 + _size(model.head.params()))
+    assert counts['head'] == 64 * 21 + 21
+    assert counts['total'] == _size(model.params())
+    assert (counts['encoder'] + counts['encoder_unused']
+            + counts['decoder'] == counts['total'])
+
+
+def test_paper_architecture_gives_the_papers_counts():
+    model = _build(width=1.0)
+    counts = bench.count_parameters(model)
+    decoder = _size(model.decoder.params()) + _size(model.head.params())
+    assert counts['decoder'] == decoder == 560981
+    assert counts['encoder'] == 2223872  # MobileNetV2 1.0 without classifier
+    assert counts['paper_format'] == '2.22+0.56M'  # paper Table 1
+
+
+def test_paper_format():
+    assert bench.paper_format(2223872, 560981) == '2.22+0.56M'
+    # the paper's FCN baseline: a 21-class 1x1 conv on 1280 channels
+    assert bench.paper_format(2223872, 1280 * 21 + 21) == '2.22+0.03M'
+    assert bench.paper_format(45e6, 7.2e6) == '45.00+7.20M'
+
+
+@pytest.mark.parametrize('mode', ['retrain', 'search'])
+def test_fused_and_unfused_outputs_agree(mode):
+    fused = _build(mode, fused=True)
+    unfused = _build(mode, fused=False)
+    assert fused.decoder.stage1.fused and not unfused.decoder.stage1.fused
+    unfused.copyparams(fused)
+    result = bench.compare_outputs({'fused': fused, 'unfused': unfused},
+                                   (64, 48), fused.xp)
+    assert result['agree'], result
+    assert result['max_abs_diff'] <= 1e-4 * max(1, result['max_abs_logit'])
+
+
+def test_training_memory_is_positive_and_grows_with_the_batch():
+    model = _build()
+    m2 = bench.train_memory(model, 2, 64, 21, model.xp)
+    m4 = bench.train_memory(model, 4, 64, 21, model.xp)
+    for m in (m2, m4):
+        assert m['peak_step_bytes'] > 0
+        assert m['activation_bytes'] > 0
+        assert m['parameter_bytes'] == 4 * _size(model.params())
+        # every used parameter gets a gradient
+        assert m['gradient_bytes'] == 4 * (
+            _size(model.params())
+            - _size(model.backbone.logits_conv.params()))
+        assert m['parameters_and_gradients'] == (m['parameter_bytes']
+                                                 + m['gradient_bytes'])
+        assert m['total_bytes'] == (m['parameter_bytes'] + m['input_bytes']
+                                    + m['peak_step_bytes'])
+    assert m4['gradient_bytes'] == m2['gradient_bytes']
+    assert m4['activation_bytes'] > 1.5 * m2['activation_bytes']
+    assert m4['input_bytes'] == 2 * m2['input_bytes']
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, SCRIPT] + list(args), cwd=ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True)
+
+
+def test_script_end_to_end(tmp_path):
+    path = str(tmp_path / 'out' / 'bench.json')
+    r = _run('model.width_multiplier=0.25', '--size', '64', '--repeat', '1',
+             '--train-batch', '2', '--train-crop', '64', '--json', path,
+             '--batch', '1', '2')
+    assert r.returncode == 0, r.stdout
+    with open(path) as f:
+        result = json.load(f)
+    assert set(result) == {
+        'device', 'gpu', 'argv', 'time', 'versions', 'load_average_start',
+        'load_average_end', 'config', 'run', 'overrides', 'mode', 'backbone',
+        'width_multiplier', 'decoder_channels', 'arch', 'n_connections',
+        'n_class', 'parameters', 'size', 'repeat', 'warmup', 'outputs',
+        'throughput', 'train_memory'}
+    assert result['mode'] == 'retrain'
+    assert result['arch'] == PAPER_ARCH
+    assert result['n_connections'] == 15
+    assert result['width_multiplier'] == 0.25
+    assert result['size'] == [64, 64]
+    assert set(result['parameters']) == {
+        'encoder', 'encoder_unused', 'decoder', 'decoder_stages', 'head',
+        'total', 'paper_format'}
+    # the printed decoder count is that of the paper's architecture
+    model = _build(width=0.25)
+    decoder = _size(model.decoder.params()) + _size(model.head.params())
+    assert result['parameters']['decoder'] == decoder
+    printed = bench.paper_format(
+        _size(model.backbone.params())
+        - _size(model.backbone.logits_conv.params()), decoder)
+    assert result['parameters']['paper_format'] == printed
+    assert 'parameters: {} '.format(printed) in r.stdout
+    assert result['outputs']['agree']
+    assert set(result['outputs']) == {'max_abs_diff', 'max_abs_logit',
+                                      'tolerance', 'agree'}
+    assert [row['batch'] for row in result['throughput']] == [1, 2]
+    for row in result['throughput']:
+        assert set(row) == {'batch', 'fused', 'unfused',
+                            'fused_over_unfused'}
+        for name in ('fused', 'unfused'):
+            assert set(row[name]) == {'median_s', 'times_s', 'images_per_s'}
+            assert len(row[name]['times_s']) == 1
+            assert row[name]['images_per_s'] > 0
+        assert row['fused_over_unfused'] > 0
+    memory = result['train_memory']
+    assert set(memory) == {'fused', 'unfused', 'method',
+                           'fused_over_unfused'}
+    for name in ('fused', 'unfused'):
+        m = memory[name]
+        assert set(m) == {
+            'batch', 'crop', 'parameter_bytes', 'gradient_bytes',
+            'activation_bytes', 'peak_step_bytes', 'retained_step_bytes',
+            'input_bytes', 'parameters_and_gradients', 'total_bytes'}
+        assert m['batch'] == 2 and m['crop'] == [64, 64]
+        assert m['activation_bytes'] > 0
+    assert set(memory['fused_over_unfused']) == {'total_bytes',
+                                                 'activation_bytes'}
+    assert 'fused/unfused' in r.stdout
+    assert 'wrote {}'.format(path) in r.stdout
+
+
+def test_quick_search_model(tmp_path):
+    path = str(tmp_path / 'search.json')
+    r = _run('--quick', '--quiet', '--search', '--batch', '1',
+             '--json', path, 'model.width_multiplier=0.25')
+    assert r.returncode == 0, r.stdout
+    with open(path) as f:
+        result = json.load(f)
+    assert result['mode'] == 'search'
+    assert result['n_connections'] == 90
+    assert result['outputs']['agree']
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--config', 'missing.yaml'], 'missing.yaml does not exist'),
+    (['model.no_such_key=1'], "unknown key 'model.no_such_key'"),
+    (['--arch', 'missing_arch.yaml'], 'model.arch: missing_arch.yaml'),
+    (['--size', '64x'], "--size '64x'"),
+    (['--batch', '0'], '--batch 0'),
+    (['--gpu', '0'], '--gpu 0'),
+    (['--search', '--arch', 'full'], '--arch'),
+])
+def test_errors_are_one_line(tmp_path, args, message):
+    if args == ['--gpu', '0']:
+        import chainer
+        if chainer.backends.cuda.available:
+            pytest.skip('a GPU is available')
+    path = str(tmp_path / 'bench.json')
+    r = _run('--quick', '--quiet', '--json', path, *args)
+    assert r.returncode == 1, r.stdout
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: '), r.stdout
+    assert message in lines[0]
+    assert not os.path.exists(path)
