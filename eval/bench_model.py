@@ -441,7 +441,8 @@ def run_benchmark(args):
         'width_multiplier': mc['width_multiplier'],
         'decoder_channels': mc['channels'],
         'arch': 'full FDN (search)' if mode == 'search' else mc['arch'],
-        'n_connections': model.connectivity.n_connections,
+        'n_connections': None if model.connectivity is None
+        else model.connectivity.n_connections,
         'n_class': n_class,
         'parameters': params,
         'size': list(size),
@@ -499,12 +500,13 @@ def format_report(result):
     """
     p = result['parameters']
     lines = [
-        'SparseMask {} model: {} (width {}), decoder {} ({} connections, '
+        'SparseMask {} model: {} (width {}), decoder {} ({}, '
         'depth {}), {} classes'.format(
             result['mode'], result['backbone'], result['width_multiplier'],
             _short(result['arch']),
-            result['n_connections'], result['decoder_channels'],
-            result['n_class']),
+            'no FDN' if result['n_connections'] is None else
+            '{} connections'.format(result['n_connections']),
+            result['decoder_channels'], result['n_class']),
         'device: {}; median of {} repeats after {} warm-up'.format(
             result['device'], result['repeat'], result['warmup']),
         'parameters: {} (encoder {:,} + decoder {:,} = stages {:,} + head '

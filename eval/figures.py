@@ -273,14 +273,20 @@ def _search_figures(search, out, written, log):
 def _run_figures(run, out, n_images, overrides, search_arch, written, log):
     model, config = load_trained_model(out=run, overrides=overrides)
     connectivity = model.connectivity
-    print('{}: {}'.format(run, _describe(connectivity)), file=log)
-    if search_arch is None:
-        _write_diagram(connectivity, out, 'architecture', written, log)
-    elif connectivity != search_arch:
-        _write_diagram(connectivity, out, 'run_architecture', written, log)
+    if connectivity is None:
+        # model.arch deeplabv3: an ASPP head, no decoder stages to draw
+        print('{}: no FDN decoder ({}); no architecture diagram'.format(
+            run, type(model.decoder).__name__), file=log)
     else:
-        print('(the same architecture as the search: architecture.png)',
-              file=log)
+        print('{}: {}'.format(run, _describe(connectivity)), file=log)
+        if search_arch is None:
+            _write_diagram(connectivity, out, 'architecture', written, log)
+        elif connectivity != search_arch:
+            _write_diagram(connectivity, out, 'run_architecture', written,
+                           log)
+        else:
+            print('(the same architecture as the search: architecture.png)',
+                  file=log)
     if n_images == 0:
         return
     split = config['dataset']['val_split']

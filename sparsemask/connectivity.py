@@ -1,5 +1,6 @@
 import re
 
+import numpy
 import yaml
 
 from sparsemask.utils.atomic_write import atomic_write_text
@@ -246,6 +247,131 @@ class Connectivity(object):
                   for l in range(1, L)}
         stages[L] = ['E{}'.format(L), 'G']
         return cls(L, stages)
+
+    @classmethod
+    def fcn(cls, n_stages):
+        """FCN: one stage, ``D_1 <- E_L, G``.
+
+        The coarsest encoder feature and the global pool feed the head
+        directly (upsampled to ``E_1``'s size), without skip connections:
+        the FCN baseline of the paper's Table 1 within the search space.
+
+        """
+        L = n_stages
+        return cls(L, {1: ['E{}'.format(L), 'G']})
+
+    @classmethod
+    def sparseacn(cls, n_stages):
+        """SparseACN: a predefined sparse pattern of dense aggregation.
+
+        SparseNet (Zhu et al., "Sparsely Aggregated Convolutional Networks",
+        ECCV 2018; the paper's [47], Table 1) replaces DenseNet's
+        aggregation of every preceding layer by that of the layers at
+        exponentially growing offsets: layer ``k`` reads layers ``k - 1``,
+        ``k - 2``, ``k - 4``, ``k - 8`` ... (SparseMask, Sec. 4.2: "a
+        predefined sparse connection pattern for densely connected
+        networks"). In the decoder the layers are the stages from the
+        coarsest down, so stage ``l`` reads
+
+        * its own encoder stage ``E_l`` and ``G`` (as every stage of the
+          Fully Dense Network may), and
+        * the decoder stages ``D_{l+1}, D_{l+2}, D_{l+4}, ...``, i.e.
+          ``D_{l + 2^j}`` for ``j >= 0`` while ``l + 2^j <= L``.
+
+        Every stage exists, and each is read by ``D_{l-1}``. For ``L = 9``
+        that is 39 of the 90 connections.
+
+        """
+        L = n_stages
+        stages = {}
+        for l in range(1, L + 1):
+            names = ['E{}'.format(l)]
+            offset = 1
+            while l + offset <= L:
+                names.append('D{}'.format(l + offset))
+                offset *= 2
+            stages[l] = names + ['G']
+        return cls(L, stages)
+
+    @classmethod
+    def random(cls, n_stages, n_connections, seed=0):
+        """A random valid architecture with exactly ``n_connections``.
+
+        Valid means what pruning leaves (see
+        :func:`sparsemask.prune.prune_stages`): ``D_1`` exists, every
+        stage has at least one input, and every stage other than ``D_1`` is
+        read by another stage, so the architecture is a fixed point of the
+        paper's stage rules. It is built, not rejected until valid:
+
+        1. the number of stages ``m`` is drawn uniformly from ``1 ..
+           min(L, n_connections)`` and the stages are ``D_1`` and ``m - 1``
+           others drawn uniformly;
+        2. each stage other than ``D_1`` gets one reader, drawn uniformly
+           among the finer kept stages (so every stage is read);
+        3. each stage that reads no decoder stage gets one input drawn
+           uniformly among its encoder inputs and ``G`` (so every stage has
+           an input);
+        4. the remaining connections are drawn uniformly, without
+           replacement, among the allowed connections of the kept stages.
+
+        A draw whose steps 2-3 already need more than ``n_connections``, or
+        whose stages allow fewer, is drawn again (the generator goes on, so
+        the result is still a function of the seed).
+
+        Args:
+            n_stages (int): ``L``.
+            n_connections (int): the number of connections, ``1 ..
+                L(L+1)``.
+            seed (int): the seed of :class:`numpy.random.RandomState`; the
+                same seed gives the same architecture.
+
+        Returns:
+            Connectivity
+
+        Raises:
+            ValueError: if ``n_connections`` is out of range.
+
+        """
+        L = n_stages
+        if isinstance(n_connections, bool) or \
+                not isinstance(n_connections, int) or \
+                not 1 <= n_connections <= L * (L + 1):
+            raise ValueError(
+                'a random architecture of {} stages has 1 to {} connections, '
+                'not {!r}'.format(L, L * (L + 1), n_connections))
+        n = n_connections
+        rng = numpy.random.RandomState(seed)
+
+        def allowed(l, kept):
+            return (['E{}'.format(i) for i in range(l, L + 1)]
+                    + ['D{}'.format(i) for i in sorted(kept) if i > l]
+                    + ['G'])
+
+        for _ in range(10000):
+            m = int(rng.randint(1, min(L, n) + 1))
+            others = rng.permutation(numpy.arange(2, L + 1))[:m - 1]
+            kept = {1} | {int(i) for i in others}
+            capacity = sum(len(allowed(l, kept)) for l in kept)
+            if capacity < n:
+                continue
+            inputs = {l: set() for l in kept}
+            for l in sorted(kept)[1:]:
+                finer = [k for k in sorted(kept) if k < l]
+                inputs[finer[rng.randint(len(finer))]].add('D{}'.format(l))
+            for l in sorted(kept):
+                if not inputs[l]:
+                    own = allowed(l, set())  # E_l .. E_L and G
+                    inputs[l].add(own[rng.randint(len(own))])
+            used = sum(len(v) for v in inputs.values())
+            if used > n:
+                continue
+            rest = [(l, name) for l in sorted(kept)
+                    for name in allowed(l, kept) if name not in inputs[l]]
+            for j in rng.permutation(len(rest))[:n - used]:
+                l, name = rest[j]
+                inputs[l].add(name)
+            return cls(L, inputs)
+        raise AssertionError('no random architecture drawn')  # unreachable
 
     def __eq__(self, other):
         return isinstance(other, Connectivity) and \

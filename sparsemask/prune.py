@@ -1,5 +1,9 @@
+import numpy
+
 from sparsemask.connectivity import Connectivity
+from sparsemask.connectivity import input_order
 from sparsemask.connectivity import parse_input
+from sparsemask.functions.topk_mask import topk_mask
 
 
 def _readers_of(inputs, l):
@@ -121,7 +125,7 @@ def _authors_merges(inputs, n_stages):
     return inputs
 
 
-def prune(weights, sigma=1e-3, merge=False, n_stages=None):
+def prune(weights, sigma=1e-3, merge=False, n_stages=None, topk=None):
     """Prunes a searched Fully Dense Network (paper Sec. 3.3).
 
     Rule 1 drops every connection whose weight is below ``sigma``; rule 2
@@ -129,6 +133,15 @@ def prune(weights, sigma=1e-3, merge=False, n_stages=None):
     other stage reads. Rules 2 and 3 are repeated until nothing changes,
     so a stage whose only reader was dropped goes too. D_1 always feeds the
     head.
+
+    With ``topk`` (a MaskConnect-style search, ``train.search_loss:
+    topk``), rule 1 keeps instead exactly the ``topk`` largest weights of
+    each stage (all of a stage with at most ``topk`` inputs; of equal
+    weights the earlier input, as the search's forward pass chooses, see
+    :func:`sparsemask.functions.topk_mask`), whatever ``sigma``. Every
+    stage then has inputs, so rule 2 drops nothing and each stage that
+    rule 3 keeps has exactly ``min(topk, n_inputs)`` inputs (unless
+    ``merge`` changes them).
 
     Args:
         weights (dict): stage index ``l`` -> ``{input name: weight}``, as
@@ -142,6 +155,8 @@ def prune(weights, sigma=1e-3, merge=False, n_stages=None):
             afterwards. Off by default.
         n_stages (int): ``L``. By default the largest stage index in
             ``weights``.
+        topk (int): keep the ``topk`` largest weights of each stage
+            instead of those at least ``sigma``; None: the threshold.
 
     Returns:
         Connectivity: the pruned architecture.
@@ -157,7 +172,16 @@ def prune(weights, sigma=1e-3, merge=False, n_stages=None):
     for l, conns in weights.items():
         for name in conns:
             parse_input(name)
-        inputs[l] = {name for name, w in conns.items() if float(w) >= sigma}
+        if topk is None:
+            inputs[l] = {name for name, w in conns.items()
+                         if float(w) >= sigma}
+        elif conns:
+            names = sorted(conns, key=input_order)
+            mask = topk_mask(numpy.array([float(conns[n]) for n in names],
+                                         dtype=numpy.float64), topk)
+            inputs[l] = {n for n, m in zip(names, mask) if m}
+        else:
+            inputs[l] = set()
     if merge:
         inputs = _authors_merges(inputs, n_stages)
     return prune_stages(inputs, n_stages)

@@ -4,6 +4,7 @@ import pytest
 import yaml
 
 from sparsemask import Connectivity
+from sparsemask.prune import prune_stages
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,6 +38,83 @@ def test_unet():
     for l in range(1, 5):
         assert c.inputs(l) == ('E{}'.format(l), 'D{}'.format(l + 1))
     assert c.n_connections == 10
+
+
+def test_fcn():
+    for L in (1, 5, 9):
+        c = Connectivity.fcn(L)
+        assert c.stages == (1,)
+        assert c.inputs(1) == ('E{}'.format(L), 'G')
+
+
+def test_sparseacn_mobilenetv2():
+    # written out by hand: E_l, G and D_{l+1}, D_{l+2}, D_{l+4}, D_{l+8}
+    c = Connectivity.sparseacn(9)
+    expected = {
+        9: ('E9', 'G'),
+        8: ('E8', 'D9', 'G'),
+        7: ('E7', 'D8', 'D9', 'G'),
+        6: ('E6', 'D7', 'D8', 'G'),
+        5: ('E5', 'D6', 'D7', 'D9', 'G'),
+        4: ('E4', 'D5', 'D6', 'D8', 'G'),
+        3: ('E3', 'D4', 'D5', 'D7', 'G'),
+        2: ('E2', 'D3', 'D4', 'D6', 'G'),
+        1: ('E1', 'D2', 'D3', 'D5', 'D9', 'G'),
+    }
+    assert {l: c.inputs(l) for l in c.stages} == expected
+    assert c.n_connections == 39
+
+
+@pytest.mark.parametrize('L', [1, 2, 5, 12])
+def test_sparseacn_offsets_are_powers_of_two(L):
+    c = Connectivity.sparseacn(L)
+    assert c.stages == tuple(range(L, 0, -1))
+    for l in c.stages:
+        offsets = [int(n[1:]) - l for n in c.inputs(l) if n[0] == 'D']
+        assert offsets == [2 ** j for j in range(len(offsets))]
+        assert l + 2 ** len(offsets) > L  # no power of two left out
+        assert [n for n in c.inputs(l) if n[0] != 'D'] == \
+            ['E{}'.format(l), 'G']
+
+
+def _is_valid(c):
+    # what pruning leaves: every stage has inputs (the constructor checks
+    # D_1 and that D reads exist), every stage but D_1 is read
+    read = {int(n[1:]) for l in c.stages for n in c.inputs(l) if n[0] == 'D'}
+    return all(c.inputs(l) for l in c.stages) and \
+        set(c.stages) - {1} <= read
+
+
+@pytest.mark.parametrize('L', [1, 2, 3, 5])
+def test_random_every_count_is_valid_and_exact(L):
+    for n in range(1, L * (L + 1) + 1):
+        for seed in range(3):
+            c = Connectivity.random(L, n, seed)
+            assert c.n_connections == n
+            assert c.n_stages == L
+            assert _is_valid(c), c
+
+
+def test_random_mobilenetv2():
+    seen = set()
+    for seed in range(20):
+        c = Connectivity.random(9, 15, seed)
+        assert c.n_connections == 15 and _is_valid(c)
+        # a fixed point of the pruning rules
+        assert prune_stages({l: set(c.inputs(l)) for l in c.stages}, 9) == c
+        assert Connectivity.random(9, 15, seed) == c  # a function of the seed
+        seen.add(c.to_yaml())
+    assert len(seen) == 20
+    assert Connectivity.random(9, 90, 0) == Connectivity.full(9)
+    # the stages vary too
+    assert len({Connectivity.random(9, 15, s).stages
+                for s in range(20)}) > 5
+
+
+@pytest.mark.parametrize('n', [0, 13, -1, 2.0, True])
+def test_random_bad_counts(n):
+    with pytest.raises(ValueError, match='1 to 12 connections'):
+        Connectivity.random(3, n)
 
 
 @pytest.mark.parametrize('c', [Connectivity.full(9), Connectivity.unet(5),

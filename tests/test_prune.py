@@ -395,3 +395,60 @@ def test_merge_matches_the_authors_code_on_random_weights(L):
 def test_bad_names_are_rejected():
     with pytest.raises(ValueError, match='X1'):
         prune({1: {'E1': 1.0, 'X1': 1.0}})
+
+
+# --- top-k pruning (train.search_loss: topk, MaskConnect-style) ----------
+
+
+def _top(conns, k):
+    # independent reference: canonical order (E, D finest first, then G),
+    # rank by (-weight, position)
+    def key(name):
+        kind = name[0]
+        return ({'E': 0, 'D': 1, 'G': 2}[kind],
+                int(name[1:]) if kind != 'G' else 0)
+    names = sorted(conns, key=key)
+    ranked = sorted(range(len(names)),
+                    key=lambda t: (-conns[names[t]], t))
+    return {names[t] for t in ranked[:k]}
+
+
+@pytest.mark.parametrize('L', [3, 5, 9])
+@pytest.mark.parametrize('k', [1, 2, 3, 4])
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_topk_keeps_exactly_k_inputs_per_kept_stage(L, k, seed):
+    rng = numpy.random.RandomState(seed)
+    full = Connectivity.full(L)
+    # rounded weights, so that some tie; some below sigma
+    weights = {l: {n: float(rng.randint(0, 5)) / 4 * 1e-2 ** rng.randint(2)
+                   for n in full.inputs(l)} for l in full.stages}
+    c = prune(weights, sigma=0.5, n_stages=L, topk=k)
+    assert 1 in c.stages
+    for l in c.stages:
+        assert len(c.inputs(l)) == min(k, 2 * (L - l + 1))
+        assert set(c.inputs(l)) == _top(weights[l], k)
+    # the stages dropped are exactly those nobody reads (rule 3)
+    expected = prune_stages({l: _top(weights[l], k) for l in full.stages}, L)
+    assert c == expected
+
+
+def test_topk_ignores_sigma_and_ties_go_to_the_earlier_input():
+    weights = {1: {'E1': 1e-5, 'E2': 1e-5, 'D2': 1e-5, 'G': 0.0},
+               2: {'E2': 0.5, 'G': 0.5}}
+    c = prune(weights, sigma=0.1, topk=2)
+    assert c.inputs(1) == ('E1', 'E2')
+    assert c.stages == (1,)  # nobody reads D2
+    c = prune(weights, sigma=0.1, topk=3)
+    assert c.inputs(1) == ('E1', 'E2', 'D2')
+    assert c.inputs(2) == ('E2', 'G')
+
+
+def test_topk_does_not_depend_on_the_order_of_the_dict():
+    # load_connection_weights returns names sorted as strings
+    # (D2 < E1 < G), connection_weights the canonical order
+    canonical = {1: {'E1': 0.5, 'E2': 0.5, 'D2': 0.5, 'G': 0.5},
+                 2: {'E2': 1.0, 'G': 1.0}}
+    shuffled = {1: {'G': 0.5, 'D2': 0.5, 'E2': 0.5, 'E1': 0.5},
+                2: {'G': 1.0, 'E2': 1.0}}
+    assert prune(canonical, topk=2) == prune(shuffled, topk=2)
+    assert prune(shuffled, topk=2).inputs(1) == ('E1', 'E2')

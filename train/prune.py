@@ -5,7 +5,9 @@ output directory (by iteration), its ``connection_weights.npz``, or a given
 snapshot, read with the ``config.yaml`` beside it — and
 writes ``arch.yaml``, ``connection_weights.npz`` and the heatmap
 ``connection_weights.png`` into ``--out``. Use it to try another threshold
-or the authors' stage merges without searching again.
+or the authors' stage merges without searching again. A search with
+``train.search_loss: topk`` is pruned as it searched: each stage keeps its
+``train.topk`` largest weights (``train.sigma`` does not apply).
 
 Examples::
 
@@ -24,6 +26,7 @@ from sparsemask.extensions import write_pruning_result
 from sparsemask.training import build_model
 from sparsemask.training import ConfigError
 from sparsemask.training import load_config
+from sparsemask.training.build_model import search_topk
 from sparsemask.training.report_failure import debug_requested
 from sparsemask.training.report_failure import report_failure
 from sparsemask.training.snapshots import check_snapshot
@@ -126,11 +129,15 @@ def _prune(args):
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(source)),
                                    'pruned')
     tc = config['train']
+    topk = search_topk(tc)
     connectivity = write_pruning_result(out, weights, n_stages,
-                                        sigma=tc['sigma'], merge=tc['merge'])
-    print('pruned {} with sigma={}: {} of {} connections kept; '
+                                        sigma=tc['sigma'], merge=tc['merge'],
+                                        topk=topk)
+    print('pruned {} with {}: {} of {} connections kept; '
           'architecture in {}'.format(
-              source, tc['sigma'], connectivity.n_connections,
+              source, 'sigma={}'.format(tc['sigma']) if topk is None else
+              'the top {} of each stage'.format(topk),
+              connectivity.n_connections,
               n_stages * (n_stages + 1), os.path.join(out, 'arch.yaml')))
 
 

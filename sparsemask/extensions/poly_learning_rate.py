@@ -21,10 +21,17 @@ class PolyLearningRate(extension.Extension):
     use, whichever of this extension and the snapshot is initialised first
     (Chainer's ``PolynomialShift`` runs that update at the initial rate).
 
+    A search may give the connection weights their own group
+    (``train.lr_connection``): a group may list single parameters as well
+    as links, e.g. ``('connection', 0.1, [stage.w for stage in ...])``,
+    with the decoder group listing the decoder's other parameters.
+
     Args:
-        groups (sequence of tuple): ``(name, base_lr, links)``; ``links`` is
-            a :class:`chainer.Link` or a sequence of them. Every parameter
-            of the optimizer's target must be in exactly one group.
+        groups (sequence of tuple): ``(name, base_lr, members)``;
+            ``members`` is a :class:`chainer.Link`, a
+            :class:`chainer.Parameter` or a sequence of them (a link stands
+            for all its parameters). Every parameter of the optimizer's
+            target must be in exactly one group.
         max_iter (int): the number of updates.
         power (float): the exponent (0.9 in the paper).
         optimizer (~chainer.Optimizer): by default the updater's main one.
@@ -39,10 +46,29 @@ class PolyLearningRate(extension.Extension):
             raise ValueError('max_iter must be positive, not {}'.format(
                 max_iter))
         self._groups = []
-        for name, base_lr, links in groups:
-            if isinstance(links, chainer.Link):
-                links = (links,)
-            params = [p for link in links for p in link.params()]
+        seen = {}
+        for name, base_lr, members in groups:
+            if isinstance(members, (chainer.Link, chainer.Parameter)):
+                members = (members,)
+            params = []
+            for member in members:
+                if isinstance(member, chainer.Link):
+                    params.extend(member.params())
+                elif isinstance(member, chainer.Parameter):
+                    params.append(member)
+                else:
+                    raise TypeError(
+                        'PolyLearningRate: group {} lists a {}; expected '
+                        'links and parameters'.format(
+                            name, type(member).__name__))
+            for p in params:
+                if id(p) in seen and seen[id(p)] != name:
+                    raise ValueError(
+                        'PolyLearningRate: a parameter{} is in the groups {} '
+                        'and {}'.format(
+                            '' if p.name is None else ' ' + p.name,
+                            seen[id(p)], name))
+                seen[id(p)] = name
             self._groups.append((name, float(base_lr), params))
         self._max_iter = int(max_iter)
         self._power = power

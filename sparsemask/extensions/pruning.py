@@ -54,7 +54,7 @@ def load_connection_weights(path):
 
 
 def write_pruning_result(out, weights, n_stages, sigma=1e-3, merge=False,
-                         iteration=None):
+                         iteration=None, topk=None):
     """Prunes and writes ``arch.yaml``, ``connection_weights.npz`` and
     ``connection_weights.png`` into ``out``, each atomically.
 
@@ -65,6 +65,9 @@ def write_pruning_result(out, weights, n_stages, sigma=1e-3, merge=False,
         sigma (float): the threshold.
         merge (bool): see :func:`sparsemask.prune`.
         iteration (int): noted in the figure's title if given.
+        topk (int): keep the ``topk`` largest weights of each stage
+            instead of those at least ``sigma`` (see
+            :func:`sparsemask.prune`).
 
     Returns:
         Connectivity: the pruned architecture.
@@ -73,18 +76,20 @@ def write_pruning_result(out, weights, n_stages, sigma=1e-3, merge=False,
     from matplotlib import pyplot as plt
 
     connectivity = prune(weights, sigma=sigma, merge=merge,
-                         n_stages=n_stages)
+                         n_stages=n_stages, topk=topk)
     if not os.path.isdir(out):
         os.makedirs(out)
-    header = '# pruned with sigma={}{}: {} of {} connections\n'.format(
-        sigma, '' if iteration is None else
-        ' at iteration {}'.format(iteration),
+    header = '# pruned with {}{}: {} of {} connections\n'.format(
+        'sigma={}'.format(sigma) if topk is None else
+        'the top {} of each stage'.format(topk),
+        '' if iteration is None else ' at iteration {}'.format(iteration),
         connectivity.n_connections, n_stages * (n_stages + 1))
     atomic_write_text(os.path.join(out, 'arch.yaml'),
                       header + connectivity.to_yaml())
     save_connection_weights(os.path.join(out, 'connection_weights.npz'),
                             weights)
-    ax = vis_connection_weights(weights, n_stages, sigma=sigma)
+    ax = vis_connection_weights(weights, n_stages,
+                                sigma=sigma if topk is None else None)
     ax.set_title('connection weights' + (
         '' if iteration is None else ', iteration {}'.format(iteration)))
     with atomic_open(os.path.join(out, 'connection_weights.png'), 'wb') as f:
@@ -109,6 +114,8 @@ class Pruning(extension.Extension):
     Args:
         sigma (float): the threshold (0.001 in the paper).
         merge (bool): see :func:`sparsemask.prune`.
+        topk (int): keep the ``topk`` largest weights of each stage instead
+            (a MaskConnect-style search); None: the threshold.
         out (str): the directory; the trainer's by default.
         comm: a ChainerMN communicator, or None.
         model (~sparsemask.links.SparseMask): by default the main
@@ -120,9 +127,10 @@ class Pruning(extension.Extension):
     priority = extension.PRIORITY_READER
 
     def __init__(self, sigma=1e-3, merge=False, out=None, comm=None,
-                 model=None):
+                 model=None, topk=None):
         self.sigma = sigma
         self.merge = merge
+        self.topk = topk
         self._out = out
         self._comm = comm
         self._model = model
@@ -137,10 +145,11 @@ class Pruning(extension.Extension):
         if self._comm is None or self._comm.rank == 0:
             self.connectivity = write_pruning_result(
                 self._out or trainer.out, weights, n_stages, self.sigma,
-                self.merge, iteration)
+                self.merge, iteration, topk=self.topk)
         else:
             self.connectivity = prune(weights, sigma=self.sigma,
-                                      merge=self.merge, n_stages=n_stages)
+                                      merge=self.merge, n_stages=n_stages,
+                                      topk=self.topk)
         self._last_iteration = iteration
         chainer.reporter.report(
             {'prune/connections': self.connectivity.n_connections})

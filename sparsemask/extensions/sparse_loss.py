@@ -2,6 +2,7 @@ import chainer
 from chainer.training import extension
 
 from sparsemask.extensions._target import search_model
+from sparsemask.links.sparse_mask import SEARCH_LOSSES
 
 
 class _SparseLossHook(object):
@@ -16,7 +17,7 @@ class _SparseLossHook(object):
 
     def __call__(self, optimizer):
         with chainer.using_config('enable_backprop', True):
-            loss = self.model.sparse_loss(self.owner.lam)
+            loss = self.model.sparse_loss(self.owner.lam, self.owner.loss)
         loss.backward()
         chainer.reporter.report({'main/sparse_loss': loss.array})
 
@@ -31,18 +32,28 @@ class SparseLoss(extension.Extension):
     of the sparse term to the connection weights. The term is reported as
     ``main/sparse_loss``, apart from the task loss ``main/loss``.
 
+    With ``loss='l1'`` the term is the L1 penalty ``lam * sum_l sum_t
+    |w_l^t|`` instead (the paper's comparison, Sec. 4.2; see
+    :meth:`sparsemask.links.SparseMask.sparse_loss`), added and reported
+    the same way.
+
     Args:
         lam (float): lambda (0.01 in the paper).
         model (~sparsemask.links.SparseMask): by default the main
             optimizer's target (or its ``predictor``).
+        loss (str): ``'sparse'`` (paper Eq. 2) or ``'l1'``.
 
     """
 
     trigger = 1, 'iteration'
     priority = extension.PRIORITY_READER
 
-    def __init__(self, lam=0.01, model=None):
+    def __init__(self, lam=0.01, model=None, loss='sparse'):
+        if loss not in SEARCH_LOSSES:
+            raise ValueError('unknown search loss {!r}; valid: {}'.format(
+                loss, ', '.join(SEARCH_LOSSES)))
         self.lam = float(lam)
+        self.loss = loss
         self._model = model
 
     def initialize(self, trainer):

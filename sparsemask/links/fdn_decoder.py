@@ -46,6 +46,8 @@ class FDNDecoder(chainer.Chain):
                 .format(connectivity.n_stages, len(encoder_channels)))
         self.connectivity = connectivity
         self.channels = channels
+        #: int: channels of the output (D_1), those of every stage
+        self.out_channels = channels
         self.search = search
         self.feature_activation = feature_activation
         self.activation = activation

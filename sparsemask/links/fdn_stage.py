@@ -5,6 +5,7 @@ import chainer.functions as F
 import chainer.links as L
 
 from sparsemask.functions.fdn_stage import fdn_stage
+from sparsemask.functions.topk_mask import topk_mask
 from sparsemask.links._bn import batch_normalization
 
 
@@ -23,7 +24,10 @@ class FDNStage(chainer.Chain):
     :func:`chainer.functions.resize_images`) to the stage's output size.
     With ``weighted=False`` (a pruned, retrained architecture, paper
     Sec. 3.3) the per-connection BN and the weights :math:`w` are absent:
-    :math:`D = \\sum_t f_\\uparrow(conv^t(x_t))`.
+    :math:`D = \\sum_t f_\\uparrow(conv^t(x_t))`. With
+    ``connection_bn=False`` (the paper's ablation without Eq. 4's BN,
+    Sec. 4.2) the weights stay and the BN goes:
+    :math:`D = \\sum_t w^t f_\\uparrow(conv^t(x_t))` (Eq. 1).
 
     Parameters are named ``conv<t>`` and ``bn<t>`` for input ``t`` (in the
     order the inputs are given) and ``w`` for the connection weights.
@@ -43,6 +47,16 @@ class FDNStage(chainer.Chain):
             shift. By default it has none, so each normalised input has
             unit amplitude and ``w`` alone measures its importance (paper
             Eq. 4; the authors' code freezes gamma and beta at 1 and 0).
+        connection_bn (bool): with ``weighted``, normalise each
+            connection (Eq. 4). ``False`` builds no per-connection BN (Eq.
+            1, the paper's ablation); ``bn_affine`` must then be False.
+        topk (int): with ``weighted``, the forward pass uses only the
+            ``topk`` largest weights of the stage (MaskConnect-style, the
+            paper's Table 1 "MaskConnect"): it multiplies by ``w * m``,
+            where ``m`` is the 0/1 mask of
+            :func:`~sparsemask.functions.topk_mask` of the weights it
+            would use (with their noise in training mode), so the task loss'
+            gradient reaches the chosen weights only. None: every weight.
         bn_kwargs (dict): keyword arguments of the per-connection
             :class:`chainer.links.BatchNormalization`.
         initialW: initializer of the 1x1 convolutions.
@@ -59,22 +73,32 @@ class FDNStage(chainer.Chain):
 
     def __init__(self, in_channels, out_channels, weighted=True,
                  initial_weight=0.5, weight_scale=1.0, weight_noise=0.0,
-                 bn_affine=False, bn_kwargs=None, initialW=None, fused=True):
+                 bn_affine=False, bn_kwargs=None, initialW=None, fused=True,
+                 connection_bn=True, topk=None):
         super(FDNStage, self).__init__()
         self.in_channels = tuple(int(c) for c in in_channels)
         if not self.in_channels:
             raise ValueError('an FDN stage needs at least one input')
+        if bn_affine and not connection_bn:
+            raise ValueError('bn_affine=True needs the per-connection BN '
+                             '(connection_bn=True)')
+        if topk is not None and (isinstance(topk, bool) or topk < 1):
+            raise ValueError('topk must be a positive integer or None, not '
+                             '{!r}'.format(topk))
         self.out_channels = out_channels
         self.weighted = weighted
         self.weight_scale = weight_scale
         self.weight_noise = weight_noise
+        self.connection_bn = bool(weighted and connection_bn)
+        self.topk = topk if weighted else None
         bn_kwargs = bn_kwargs or {}
-        self.fused = fused and not (weighted and 'comm' in bn_kwargs)
+        self.fused = fused and not (self.connection_bn and
+                                    'comm' in bn_kwargs)
         with self.init_scope():
             for t, c in enumerate(self.in_channels):
                 setattr(self, 'conv{}'.format(t), L.Convolution2D(
                     c, out_channels, 1, nobias=True, initialW=initialW))
-                if weighted:
+                if self.connection_bn:
                     kwargs = dict(bn_kwargs)
                     if not bn_affine:
                         kwargs.update(use_gamma=False, use_beta=False)
@@ -95,7 +119,8 @@ class FDNStage(chainer.Chain):
 
         Returns:
             ~chainer.Variable: shape ``(T,)``; ``weight_scale * w``, with
-            noise in training mode when ``weight_noise > 0``.
+            noise in training mode when ``weight_noise > 0``, and with
+            ``topk`` zero but at the ``topk`` largest (noisy) weights.
 
         """
         w = self.w
@@ -103,6 +128,8 @@ class FDNStage(chainer.Chain):
             noise = self.xp.random.normal(
                 0, self.weight_noise, w.shape).astype(w.dtype)
             w = F.clip(w + noise, 0.0, 1.0)
+        if self.topk is not None and self.topk < self.n_inputs:
+            w = w * topk_mask(w.array, self.topk)
         return w * self.weight_scale
 
     def forward(self, xs, size):
@@ -127,7 +154,7 @@ class FDNStage(chainer.Chain):
         out = None
         for t, x in enumerate(xs):
             h = self['conv{}'.format(t)](x)
-            if self.weighted:
+            if self.connection_bn:
                 h = self['bn{}'.format(t)](h)
             if h.shape[2:] != size:
                 h = F.resize_images(h, size)
@@ -138,8 +165,8 @@ class FDNStage(chainer.Chain):
 
     def _forward_fused(self, xs, size, w):
         Ws = [self['conv{}'.format(t)].W for t in range(self.n_inputs)]
-        if not self.weighted:
-            return fdn_stage(xs, Ws, size, normalize=False)
+        if not self.connection_bn:
+            return fdn_stage(xs, Ws, size, w=w, normalize=False)
         bns = [self['bn{}'.format(t)] for t in range(self.n_inputs)]
         xp = self.xp
         dtype = bns[0].avg_mean.dtype

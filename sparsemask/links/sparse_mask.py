@@ -5,10 +5,14 @@ import chainer.functions as F
 import chainer.links as L
 
 from sparsemask.connectivity import Connectivity
+from sparsemask.functions.l1_loss import l1_loss
 from sparsemask.functions.sparse_loss import default_alpha
 from sparsemask.functions.sparse_loss import sparse_loss
 from sparsemask.links.fdn_decoder import FDNDecoder
-from sparsemask.links.fdn_decoder import relu6
+
+
+#: the penalties :meth:`SparseMask.sparse_loss` computes
+SEARCH_LOSSES = ('sparse', 'l1')
 
 
 class SparseMask(chainer.Chain):
@@ -25,6 +29,13 @@ class SparseMask(chainer.Chain):
     The head reads D_1: activation, then a 1x1 convolution to ``n_class``
     channels; the logits are upsampled bilinearly to the input size.
 
+    Another decoder can replace the FDN (``decoder``, e.g. the DeepLabV3
+    baseline :class:`~sparsemask.links.ASPPDecoder`): a link called as
+    ``decoder(stages, g)`` with the attributes ``out_channels`` and
+    ``activation`` (applied before the head). The model then has no
+    connectivity (:attr:`connectivity` is None), no decoder stages
+    (:meth:`stages` yields nothing) and no search.
+
     Args:
         backbone (~chainer.Link): an encoder from
             :mod:`sparsemask.backbones`: it has ``channels``, ``strides``,
@@ -37,16 +48,39 @@ class SparseMask(chainer.Chain):
         channels (int): channels of every decoder stage (64 in the paper).
         bn_kwargs (dict): keyword arguments of the decoder's batch
             normalizations (``{'comm': comm}`` under ChainerMN).
+        decoder (~chainer.Link): a decoder replacing the FDN; then
+            ``connectivity``, ``search``, ``bn_kwargs`` and
+            ``stage_kwargs`` must be left out, and ``channels`` and
+            ``fused`` are ignored (the head reads the decoder's
+            ``out_channels``).
         **stage_kwargs: passed to every :class:`~sparsemask.links.FDNStage`
             (``initial_weight``, ``weight_scale``, ``weight_noise``,
-            ``bn_affine``).
+            ``bn_affine``, ``connection_bn``, ``topk``, ``fused``).
 
     """
 
     def __init__(self, backbone, n_class, connectivity=None, search=False,
-                 channels=64, bn_kwargs=None, **stage_kwargs):
+                 channels=64, bn_kwargs=None, decoder=None, **stage_kwargs):
         super(SparseMask, self).__init__()
         n_stages = len(backbone.channels)
+        if decoder is not None:
+            stage_kwargs.pop('fused', None)
+            given = [name for name, value in (
+                ('connectivity', connectivity), ('search', search),
+                ('bn_kwargs', bn_kwargs)) if value] + sorted(stage_kwargs)
+            if given:
+                raise ValueError(
+                    'SparseMask with a decoder link ({}) takes no {}: they '
+                    'configure the FDN decoder'.format(
+                        type(decoder).__name__, ', '.join(given)))
+            self.n_class = n_class
+            self.search = False
+            self.connectivity = None
+            with self.init_scope():
+                self.backbone = backbone
+                self.decoder = decoder
+                self.head = L.Convolution2D(decoder.out_channels, n_class, 1)
+            return
         if connectivity is None:
             connectivity = Connectivity.full(n_stages)
         if connectivity.n_stages != n_stages:
@@ -90,11 +124,14 @@ class SparseMask(chainer.Chain):
         """
         stages, g = self.backbone(x)
         d1 = self.decoder(stages, g)
-        h = self.head(relu6(d1))
+        h = self.head(self.decoder.activation(d1))
         return F.resize_images(h, x.shape[2:])
 
     def stages(self):
-        """Yields ``(l, stage)`` for each decoder stage, coarsest first."""
+        """Yields ``(l, stage)`` for each decoder stage, coarsest first
+        (nothing for a decoder without connectivity)."""
+        if self.connectivity is None:
+            return
         for l in self.connectivity.stages:
             yield l, self.decoder['stage{}'.format(l)]
 
@@ -121,22 +158,31 @@ class SparseMask(chainer.Chain):
             if stage.weighted:
                 stage.xp.clip(stage.w.array, 0.0, 1.0, out=stage.w.array)
 
-    def sparse_loss(self, lam=0.01):
+    def sparse_loss(self, lam=0.01, loss='sparse'):
         """The sparse term of the search objective (paper Eq. 3).
 
         Args:
             lam (float): lambda.
+            loss (str): ``'sparse'``, the paper's sparse loss, or ``'l1'``,
+                the L1 penalty it is compared with (Sec. 4.2).
 
         Returns:
             ~chainer.Variable: ``lam * sum_l L_s(w_l, alpha_l)`` with
-            ``alpha_l = min(2 / |w_l|, 0.5)`` (Eq. 5).
+            ``alpha_l = min(2 / |w_l|, 0.5)`` (Eq. 5), or with ``'l1'``
+            ``lam * sum_l sum_t |w_l^t|``.
 
         """
         if not self.search:
             raise ValueError('the sparse loss exists in search mode only')
+        if loss not in SEARCH_LOSSES:
+            raise ValueError('unknown search loss {!r}; valid: {}'.format(
+                loss, ', '.join(SEARCH_LOSSES)))
         total = 0
         for _, stage in self.stages():
-            total += sparse_loss(stage.w, default_alpha(stage.n_inputs))
+            if loss == 'l1':
+                total += l1_loss(stage.w)
+            else:
+                total += sparse_loss(stage.w, default_alpha(stage.n_inputs))
         return lam * total
 
     def predict(self, imgs):

@@ -222,6 +222,10 @@ SCHEMA = {
                        doc='synthetic only: train uses seed, val seed+1'),
         'n_val_images': _positive(None, 'evaluate on the first N only',
                                   nullable=True),
+        'holdout': _positive(
+            None, 'tuning: the last N examples of the training split are '
+                  'held out and are the validation set (the val split is '
+                  'not read)', nullable=True),
     },
     'model': {
         'backbone': Option('mobilenetv2', 'str', choices=_BACKBONES),
@@ -230,9 +234,28 @@ SCHEMA = {
             doc="None (random init), 'imagenet' or a path"),
         'width_multiplier': Option(1.0, 'float', minimum=0, exclusive=True,
                                    doc='mobilenetv2 only'),
-        'channels': _positive(64, 'decoder depth'),
+        'channels': _positive(
+            64, 'decoder depth: channels of every FDN stage; with arch '
+                "'deeplabv3' the depth of the ASPP branches (256 in "
+                'DeepLabV3)'),
         'arch': Option(None, 'str', nullable=True,
-                       doc="retrain: an arch.yaml, 'full' or 'unet'"),
+                       doc="retrain: an arch.yaml, or a baseline: 'full', "
+                           "'unet', 'fcn', 'sparseacn', 'deeplabv3', "
+                           "'random' (Connectivity.<name>; deeplabv3: an "
+                           'ASPP head on the last encoder stage, no FDN); '
+                           'a search ignores it'),
+        'random_connections': _positive(
+            None, "arch 'random' (required): the number of connections, "
+                  'at most L(L+1) (90 for mobilenetv2)', nullable=True),
+        'random_seed': Option(0, 'int', minimum=0,
+                              doc="arch 'random': the seed (the same seed, "
+                                  'the same architecture)'),
+        'connection_bn': Option(True, 'bool',
+                                doc='search: per-connection BN (false: the '
+                                    "paper's ablation without it)"),
+        'weight_scale': Option(1.0, 'float', minimum=0, exclusive=True,
+                               doc='search: the forward multiplies by '
+                                   "weight_scale * w (the authors' code: 2)"),
         'arch_backbone': Option(
             None, 'str', choices=_BACKBONES, nullable=True,
             doc="the backbone 'arch' was searched on (paper 4.3)"),
@@ -266,9 +289,24 @@ SCHEMA = {
         'connection_weight_decay': Option(True, 'bool',
                                           doc='search: decay w too'),
         'lam': Option(0.01, 'float', minimum=0,
-                      doc='search: lambda of the sparse loss'),
+                      doc='search: lambda of the sparse (or L1) loss'),
+        'search_loss': Option('sparse', 'str',
+                              choices=('sparse', 'l1', 'topk'),
+                              doc="search: the paper's sparse loss, an L1 "
+                                  'penalty lam * sum |w| (reported as '
+                                  'main/sparse_loss), or MaskConnect-style '
+                                  'top-k (no penalty)'),
+        'topk': _positive(3, "search_loss 'topk': the inputs each stage "
+                             'uses in the search and keeps when pruned '
+                             '(sigma does not apply)'),
+        'lr_connection': Option(None, 'float', minimum=0, nullable=True,
+                                doc='search: base lr of the connection '
+                                    'weights, a poly group of their own '
+                                    '(lr/connection); null: lr_decoder, '
+                                    'in the decoder group'),
         'sigma': Option(1e-3, 'float', minimum=0, maximum=1,
-                        doc='search: pruning threshold'),
+                        doc='search: pruning threshold (not with '
+                            "search_loss 'topk')"),
         'merge': Option(
             False, 'bool',
             doc="search: also the authors' code's stage merges (same "

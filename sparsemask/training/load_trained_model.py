@@ -1,5 +1,6 @@
 import os
 
+from sparsemask.training.build_model import BASELINES
 from sparsemask.training.build_model import build_model
 from sparsemask.training.config import ConfigError
 from sparsemask.training.config import load_config
@@ -64,8 +65,9 @@ def load_trained_model(out=None, config=None, model=None, arch=None,
         out (str): a run's output directory.
         config (str): a config file; ``out/config.yaml`` by default.
         model (str): a ``model.npz`` or a snapshot; from ``out`` by default.
-        arch (str): an ``arch.yaml`` (or ``full``, ``unet``) replacing the
-            config's ``model.arch``.
+        arch (str): an ``arch.yaml`` (or a baseline name: ``full``,
+            ``unet``, ``fcn``, ``sparseacn``, ``random``, ``deeplabv3``)
+            replacing the config's ``model.arch``.
         overrides (sequence of str): ``section.key=value`` config
             overrides (e.g. ``model.fused=false``).
 
@@ -115,11 +117,12 @@ def load_trained_model(out=None, config=None, model=None, arch=None,
         if cfg['model']['arch'] is None:
             raise ConfigError(
                 'model.arch: {} holds no architecture; give --arch (the '
-                "arch.yaml the model was trained with, or 'full' or "
-                "'unet')".format(config))
+                'arch.yaml the model was trained with, or the baseline: '
+                '{})'.format(config, ', '.join(BASELINES)))
     # (a pretrained encoder is not downloaded: the weights replace it)
     cfg['model']['pretrained_model'] = None
-    link = build_model(cfg['model'], mode, n_class)
+    link = build_model(cfg['model'], mode, n_class,
+                       train_config=cfg['train'])
     try:
         load_snapshot(model, link, arrays=arrays, prefix=prefix)
     except (KeyError, ValueError) as e:

@@ -23,6 +23,7 @@ from sparsemask.extensions import SparseLoss
 from sparsemask.iterators import EpochShuffleOrderSampler
 from sparsemask.training.build_datasets import build_datasets
 from sparsemask.training.build_model import build_model
+from sparsemask.training.build_model import search_topk
 from sparsemask.training.config import ConfigError
 from sparsemask.training.config import dump_config
 from sparsemask.training.config import load_config
@@ -138,6 +139,23 @@ def _weight_decay(optimizer, model, rate, connection_weights):
         param.update_rule.add_hook(hook)
 
 
+def _lr_groups(model, mode, tc):
+    # (name, base rate, links or parameters) of PolyLearningRate: the
+    # encoder, the decoder and head, and in a search with
+    # train.lr_connection the connection weights apart
+    groups = [('encoder', tc['lr_encoder'], model.backbone)]
+    if mode == 'search' and tc['lr_connection'] is not None:
+        weights = [stage.w for _, stage in model.stages()]
+        ids = {id(w) for w in weights}
+        decoder = [p for p in model.decoder.params() if id(p) not in ids]
+        groups += [('decoder', tc['lr_decoder'], decoder + [model.head]),
+                   ('connection', tc['lr_connection'], weights)]
+    else:
+        groups.append(('decoder', tc['lr_decoder'],
+                       [model.decoder, model.head]))
+    return groups
+
+
 def run_training(config, mode, out, device=-1, comm=None, resume=False,
                  log=sys.stdout, debug=False):
     """Runs a search or a retraining as the config says.
@@ -183,7 +201,8 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
 
     chainer.global_config.dtype = numpy.float32
     numpy.random.seed(tc['seed'])
-    model = build_model(config['model'], mode, n_class, comm=comm)
+    model = build_model(config['model'], mode, n_class, comm=comm,
+                        train_config=tc)
     if tc['freeze_encoder']:
         model.backbone.disable_update()
     if device >= 0:
@@ -197,9 +216,10 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         if resume:
             resume_from = _snapshot_to_resume(out, log)
         _prepare_out(out, config_text)
-        if mode == 'retrain':
+        if mode == 'retrain' and model.connectivity is not None:
             # the architecture built (after any transfer), so that the run
             # can be evaluated and exported without the file it came from
+            # (deeplabv3 has none: its config's model.arch rebuilds it)
             model.connectivity.to_yaml(os.path.join(out, 'arch.yaml'))
     if comm is not None:
         # (ChainerMN's bcast_obj wants None on the other ranks and not None
@@ -248,18 +268,21 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
     # follows the loss, and keeps the newest snapshot taken before it
     # started growing; extended after the snapshot (below)
     retention = SnapshotRetention(lc['n_snapshots'], is_writer=is_writer)
+    lr_groups = _lr_groups(model, mode, tc)
     trainer.extend(FailOnNonFinite(
         retention=retention, is_writer=is_writer,
-        learning_rates=[('train.lr_encoder', tc['lr_encoder']),
-                        ('train.lr_decoder', tc['lr_decoder'])]))
-    trainer.extend(PolyLearningRate(
-        [('encoder', tc['lr_encoder'], model.backbone),
-         ('decoder', tc['lr_decoder'], [model.decoder, model.head])],
-        max_iter, power=tc['lr_power']))
+        learning_rates=[('train.lr_' + name, rate)
+                        for name, rate, _ in lr_groups]))
+    trainer.extend(PolyLearningRate(lr_groups, max_iter,
+                                    power=tc['lr_power']))
     if mode == 'search':
-        trainer.extend(SparseLoss(tc['lam']))
+        if tc['search_loss'] != 'topk':
+            # (topk: no penalty, each stage uses its train.topk largest
+            # weights; MaskConnect)
+            trainer.extend(SparseLoss(tc['lam'], loss=tc['search_loss']))
         trainer.extend(ClipConnectionWeights())
-        pruning = Pruning(sigma=tc['sigma'], merge=tc['merge'], comm=comm)
+        pruning = Pruning(sigma=tc['sigma'], merge=tc['merge'], comm=comm,
+                          topk=search_topk(tc))
         trainer.extend(pruning, trigger=_every_or_last(
             prune_interval, max_iter))
 

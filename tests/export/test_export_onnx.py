@@ -107,6 +107,35 @@ def test_tiny_model_matches_chainer(tmp_path, search, bn_affine, fused):
     assert float(numpy.abs(y).max()) > 0.1
 
 
+@pytest.mark.parametrize('fused', [True, False])
+def test_search_model_without_connection_bn(tmp_path, fused):
+    # the BN ablation (model.connection_bn: false), with top-k weights
+    model = SparseMask(TinyBackbone(), 5, search=True, channels=8,
+                       fused=fused, connection_bn=False, topk=2)
+    randomize(model, numpy.random.RandomState(3))
+    x = numpy.random.RandomState(4).randn(1, 3, 37, 29).astype(numpy.float32)
+    path = str(tmp_path / 'model.onnx')
+    onnx.checker.check_model(export_onnx(model, x, path))
+    assert check_onnx(model, x, path) < TOLERANCE
+
+
+def test_deeplabv3_model(tmp_path):
+    # model.arch: deeplabv3, an ASPP head (dilated convolutions, image
+    # pooling broadcast back) instead of the FDN decoder
+    from sparsemask.links import ASPPDecoder
+    model = SparseMask(TinyBackbone(), 5,
+                       decoder=ASPPDecoder(8, 6, rates=(1, 2, 3)))
+    randomize(model, numpy.random.RandomState(5))
+    x = numpy.random.RandomState(6).randn(2, 3, 37, 29).astype(numpy.float32)
+    path = str(tmp_path / 'model.onnx')
+    onnx_model = export_onnx(model, x, path)
+    onnx.checker.check_model(onnx_model)
+    assert check_onnx(model, x, path) < TOLERANCE
+    with chainer.using_config('train', False):
+        y = model(x).array
+    assert float(numpy.abs(y).max()) > 0.1
+
+
 def test_fused_and_unfused_exports_agree(tmp_path):
     fused = tiny_model(True, True, bn_affine=True)
     unfused = tiny_model(True, False, bn_affine=True)

@@ -101,3 +101,87 @@ def test_resume_uses_the_uninterrupted_rate(tmp_path, load_first):
     assert len(resumed) == MAX_ITER - 2
     numpy.testing.assert_allclose(resumed, full[2:], rtol=1e-12)
     assert ext._t == MAX_ITER
+
+
+# --- a third group: the connection weights (train.lr_connection) --------
+
+BASE3 = {'encoder': 0.005, 'decoder': 0.05, 'connection': 0.2}
+
+
+def setup3(out, max_iter=MAX_ITER):
+    trainer, model = make_trainer(out, max_iter=max_iter, search=True)
+    weights = [stage.w for _, stage in model.stages()]
+    decoder = [p for p in model.decoder.params()
+               if all(p is not w for w in weights)]
+    ext = PolyLearningRate(
+        [('encoder', BASE3['encoder'], model.backbone),
+         ('decoder', BASE3['decoder'], decoder + [model.head]),
+         ('connection', BASE3['connection'], weights)],
+        max_iter)
+    trainer.extend(ext)
+    recorder = Recorder()
+    trainer.updater.get_optimizer('main').add_hook(recorder)
+    return trainer, model, ext, recorder
+
+
+def group_lrs3(recorder):
+    """(encoder, decoder, connection) lr of each update; one per group."""
+    out = []
+    for lrs in recorder.lrs:
+        groups = {'encoder': set(), 'decoder': set(), 'connection': set()}
+        for n, v in lrs.items():
+            if n.startswith('/predictor/backbone'):
+                groups['encoder'].add(v)
+            elif n.endswith('/w'):
+                groups['connection'].add(v)
+            else:
+                groups['decoder'].add(v)
+        assert all(len(v) == 1 for v in groups.values()), groups
+        out.append(tuple(groups[g].pop()
+                         for g in ('encoder', 'decoder', 'connection')))
+    return out
+
+
+def test_connection_weights_follow_their_own_rate(tmp_path):
+    trainer, model, ext, recorder = setup3(str(tmp_path))
+    trainer.run()
+    got = group_lrs3(recorder)
+    assert len(got) == MAX_ITER
+    for t, rates in enumerate(got):
+        for name, rate in zip(('encoder', 'decoder', 'connection'), rates):
+            assert rate == pytest.approx(poly(BASE3[name], t), rel=1e-12)
+    assert trainer.observation['lr/connection'] == pytest.approx(
+        poly(BASE3['connection'], MAX_ITER - 1))
+    for _, stage in model.stages():
+        assert stage.w.update_rule.hyperparam.lr == 0
+
+
+def test_resume_with_three_groups(tmp_path):
+    trainer, _, _, rec_full = setup3(str(tmp_path / 'full'))
+    trainer.run()
+    full = group_lrs3(rec_full)
+
+    trainer, _, _, _ = setup3(str(tmp_path / 'a'))
+    trainer.stop_trigger = chainer.training.get_trigger((3, 'iteration'))
+    trainer.run()
+    snap = str(tmp_path / 'snap.npz')
+    chainer.serializers.save_npz(snap, trainer)
+
+    trainer, _, ext, rec = setup3(str(tmp_path / 'b'))
+    chainer.serializers.load_npz(snap, trainer)
+    trainer.run()
+    resumed = group_lrs3(rec)
+    assert len(resumed) == MAX_ITER - 3
+    numpy.testing.assert_allclose(resumed, full[3:], rtol=1e-12)
+    assert ext._t == MAX_ITER
+
+
+def test_a_parameter_in_two_groups_is_refused(tmp_path):
+    _, model = make_trainer(str(tmp_path), search=True)
+    with pytest.raises(ValueError, match='groups decoder and connection'):
+        PolyLearningRate(
+            [('encoder', 0.1, model.backbone),
+             ('decoder', 0.1, [model.decoder, model.head]),
+             ('connection', 0.2, [model.decoder.stage1.w])], 4)
+    with pytest.raises(TypeError, match='group decoder lists a str'):
+        PolyLearningRate([('decoder', 0.1, ['decoder'])], 4)

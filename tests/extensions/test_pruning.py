@@ -102,3 +102,34 @@ def test_heatmap_matrix_layout():
     numpy.testing.assert_array_equal(m, expected)
     with pytest.raises(ValueError, match='D2 has no input E1'):
         connection_weight_matrix({2: {'E1': 0.5}}, 2)
+
+
+def test_topk_pruning_keeps_exactly_k_per_stage(tmp_path):
+    # a MaskConnect-style search: the top k of each stage, sigma aside
+    rng = numpy.random.RandomState(0)
+    full = Connectivity.full(9)
+    weights = {l: {n: float(rng.uniform(0, 1e-4)) for n in full.inputs(l)}
+               for l in full.stages}
+    for k in (1, 2, 3):
+        out = str(tmp_path / str(k))
+        c = write_pruning_result(out, weights, 9, sigma=1e-3, topk=k)
+        assert 1 in c.stages
+        for l in c.stages:
+            assert len(c.inputs(l)) == min(k, 2 * (9 - l + 1))
+            ranked = sorted(weights[l], key=lambda n: -weights[l][n])
+            assert set(c.inputs(l)) == set(ranked[:k])
+        assert Connectivity.from_yaml(os.path.join(out, 'arch.yaml')) == c
+        with open(os.path.join(out, 'arch.yaml')) as f:
+            assert f.readline().startswith(
+                '# pruned with the top {} of each stage:'.format(k))
+
+
+def test_pruning_extension_with_topk(tmp_path):
+    pruning = Pruning(topk=2, sigma=0.9)  # once, after the epoch's 4th
+    trainer, model = make_trainer(str(tmp_path), max_iter=4,
+                                  extensions=[pruning])
+    trainer.run()
+    c = pruning.connectivity
+    for l in c.stages:
+        assert len(c.inputs(l)) == 2
+    assert trainer.observation['prune/connections'] == c.n_connections

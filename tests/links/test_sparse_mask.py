@@ -112,3 +112,60 @@ def test_predict_returns_int32_label_maps():
 def test_stage_mismatch_is_a_clear_error():
     with pytest.raises(ValueError, match='transfer'):
         SparseMask(TinyBackbone(), 5, connectivity=Connectivity.full(5))
+
+
+def test_l1_loss_is_lambda_times_sum_of_absolute_weights():
+    model = SparseMask(TinyBackbone(), 5, search=True)
+    rng = numpy.random.RandomState(2)
+    for _, stage in model.stages():
+        stage.w.array[:] = rng.uniform(0, 1, stage.n_inputs)
+    expected = sum(abs(float(v)) for _, stage in model.stages()
+                   for v in stage.w.array)
+    model.cleargrads()
+    loss = model.sparse_loss(lam=0.3, loss='l1')
+    assert float(loss.array) == pytest.approx(0.3 * expected, rel=1e-6)
+    loss.backward()
+    for _, stage in model.stages():
+        numpy.testing.assert_allclose(stage.w.grad, 0.3, rtol=1e-6)
+    with pytest.raises(ValueError, match="'l2'.*sparse, l1"):
+        model.sparse_loss(loss='l2')
+
+
+@pytest.mark.parametrize('arch', ['fcn', 'unet', 'sparseacn', 'random',
+                                  'full'])
+def test_baselines_forward_backward(arch):
+    if arch == 'random':
+        c = Connectivity.random(3, 5, seed=1)
+    else:
+        c = getattr(Connectivity, arch)(3)
+    model = SparseMask(TinyBackbone(), 5, connectivity=c, channels=6)
+    assert model.connectivity == c
+    assert [l for l, _ in model.stages()] == list(c.stages)
+    model.cleargrads()
+    x, t = _batch()
+    y = model(x)
+    assert y.shape == (2, 5, 23, 17)
+    F.softmax_cross_entropy(y, t).backward()
+    for name, p in model.namedparams():
+        if name.startswith('/decoder') or name.startswith('/head'):
+            assert p.grad is not None and numpy.abs(p.grad).sum() > 0, name
+
+
+@pytest.mark.parametrize('fused', [True, False])
+def test_search_without_connection_bn_and_with_topk(fused):
+    model = SparseMask(TinyBackbone(), 5, search=True, connection_bn=False,
+                       topk=2, weight_scale=2.0, fused=fused)
+    assert not [n for n, _ in model.namedparams() if '/bn' in n and
+                '/stage' in n]
+    model.cleargrads()
+    x, t = _batch()
+    F.softmax_cross_entropy(model(x), t).backward()
+    for _, stage in model.stages():
+        assert stage.weight_scale == 2.0 and stage.topk == 2
+    # the initial weights tie: each stage uses its first two inputs, E_l
+    # and E_{l+1} (D_1: E1, E2; D_2: E2, E3), so D_2 and D_3 are read by
+    # no one, and only D_1's first two weights have a gradient
+    assert (model.decoder.stage1.w.grad != 0).tolist() == \
+        [True, True, False, False, False, False]
+    assert not model.decoder.stage2.w.grad.any()
+    assert not model.decoder.stage3.w.grad.any()

@@ -154,3 +154,26 @@ def test_retrain_on_a_folder_data_set(tmp_path):
     assert [e['iteration'] for e in log if 'val/main/miou' in e] == [2]
     # per class, by the names of classes.txt
     assert 'val/main/iou/car' in log[-1]
+
+
+def test_holdout_is_the_end_of_the_training_split_and_not_trained_on():
+    from sparsemask.training import build_datasets
+    from sparsemask.training import load_config
+    config = load_config(None, ['dataset.n_train=10', 'dataset.size=16',
+                                'dataset.holdout=3'])['dataset']
+    train, val, _ = build_datasets(config)
+    full, _ = build_dataset(config, 'train')
+    assert len(train) == 7 and len(val) == 3
+    for i in range(3):
+        numpy.testing.assert_array_equal(val[i][0], full[7 + i][0])
+    for i in range(7):
+        numpy.testing.assert_array_equal(train[i][1], full[i][1])
+
+
+def test_holdout_of_the_whole_training_split_is_refused():
+    from sparsemask.training import build_datasets
+    from sparsemask.training import load_config
+    config = load_config(None, ['dataset.n_train=10', 'dataset.size=16',
+                                'dataset.holdout=10'])['dataset']
+    with pytest.raises(ConfigError, match='dataset.holdout = 10'):
+        build_datasets(config)
