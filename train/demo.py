@@ -2,11 +2,21 @@
 
 On the synthetic data set (configs/demo.yaml): searches the connectivity of
 the decoder of a MobileNetV2 encoder, prunes it, retrains the searched
-architecture and, for comparison, the full Fully Dense Network with the same
-schedule, then evaluates both on the validation set. Everything goes to
-``result/demo/`` (replaced on every run): ``arch.yaml``, the weight heatmap
-``connection_weights.png``, ``demo.log``, ``summary.json`` and one directory
-per training with its log, plots and snapshots.
+architecture and, for comparison, three hand-designed decoders of the same
+search space (the full Fully Dense Network, U-Net and FCN) with the same
+schedule, then evaluates them on the validation set. The retrainings run
+``--jobs`` at a time, each in a worker process with one thread (default: one
+per core).
+
+Every row has the config's decoder learning rate, the same for all, which
+is not tuned for any of them: the table says so. ``eval/table1.py`` is the
+fair comparison (a learning rate tuned per row on held-out training data,
+three seeds, mean and std).
+
+Everything goes to ``result/demo/`` (replaced on every run): ``arch.yaml``,
+the weight heatmap ``connection_weights.png``, ``demo.log``,
+``summary.json`` and one directory per training with its log, plots and
+snapshots.
 """
 
 import argparse
@@ -23,7 +33,10 @@ import chainer
 from sparsemask.training import build_datasets
 from sparsemask.training import ConfigError
 from sparsemask.training import load_config
+from sparsemask.training import load_trained_model
 from sparsemask.training import run_training
+from sparsemask.training.training_pool import available_cores
+from sparsemask.training.training_pool import TrainingPool
 from sparsemask.training.report_failure import debug_requested
 from sparsemask.training.report_failure import report_failure
 from sparsemask.utils.atomic_write import atomic_write_text
@@ -52,6 +65,11 @@ class Tee(object):
         return self.stream.isatty()
 
 
+#: the retrained rows: (name, directory key, model.arch)
+ROWS = (('searched', 'searched', None), ('full FDN', 'full', 'full'),
+        ('U-Net', 'unet', 'unet'), ('FCN', 'fcn', 'fcn'))
+
+
 def decoder_params(model):
     """Parameters of the decoder and the head, without the searched
     connection weights (they do not exist after pruning)."""
@@ -75,6 +93,11 @@ def main():
     parser.add_argument('--config', default=os.path.join(
         ROOT, 'configs', 'demo.yaml'))
     parser.add_argument('--out', default=os.path.join(ROOT, 'result', 'demo'))
+    parser.add_argument('--jobs', type=int, default=available_cores(),
+                        help='retrainings run at a time, each in a worker '
+                        'process with one thread; 1: one after the other in '
+                        'this process (default: the number of cores, '
+                        '%(default)s)')
     parser.add_argument('--debug', action='store_true',
                         help='print the traceback of every error')
     parser.add_argument('overrides', nargs='*', metavar='section.key=value')
@@ -108,6 +131,9 @@ def demo(args):
 
     """
     config = load_config(args.config, args.overrides)
+    if args.jobs < 1:
+        raise ConfigError('--jobs {}: expected a positive number'.format(
+            args.jobs))
     _fresh_out(args.out)
     log = Tee(sys.stdout, os.path.join(args.out, 'demo.log'))
     start = time.time()
@@ -132,14 +158,29 @@ def demo(args):
 
     _, val, _ = build_datasets(config['dataset'])
     imgs = [val[i][0] for i in range(len(val))]
+    retrains = [(name, arch, os.path.join(args.out, 'retrain_' + key))
+                for name, key, arch in ROWS]
+    retrains[0] = (retrains[0][0], os.path.join(args.out, 'arch.yaml'),
+                   retrains[0][2])
+    configs = [dict(config, model=dict(config['model'], arch=arch))
+               for _, arch, _ in retrains]
+    if args.jobs > 1:
+        say('== retrain: {}; {} at a time, one thread each (progress in '
+            'each retrain_*/train.log)'.format(
+                ', '.join(name for name, _, _ in retrains), args.jobs))
+        with TrainingPool(args.jobs) as pool:
+            for i, status in pool.run([(c, 'retrain', out) for c, (
+                    _, _, out) in zip(configs, retrains)]):
+                say('   {} done in {:.0f} s'.format(retrains[i][0],
+                                                   status['time_s']))
+    else:
+        for c, (name, _, out) in zip(configs, retrains):
+            say('== retrain: {}'.format(name))
+            run_training(c, 'retrain', out, log=log)
     rows = []
-    for name, arch in (('searched', os.path.join(args.out, 'arch.yaml')),
-                       ('full FDN', 'full')):
-        say('== retrain: {} architecture'.format(name))
-        c = dict(config, model=dict(config['model'], arch=arch))
-        out = os.path.join(args.out, 'retrain_' + name.split()[0].lower())
-        result = run_training(c, 'retrain', out, log=log)
-        model = result['model']
+    lr = config['train']['lr_decoder']
+    for name, _, out in retrains:
+        model, _ = load_trained_model(out)
         with open(os.path.join(out, 'log')) as f:
             entries = [e for e in json.load(f) if 'val/main/miou' in e]
         rows.append({
@@ -148,18 +189,24 @@ def demo(args):
             'decoder_params': decoder_params(model),
             'connections': model.connectivity.n_connections,
             'images_per_s': images_per_second(model, imgs),
+            'lr_decoder': lr,
+            'lr_tuned': False,
         })
 
     elapsed = time.time() - start
     say('')
-    say('{:<12} {:>8} {:>16} {:>12} {:>10}'.format(
+    say('{:<12} {:>8} {:>16} {:>12} {:>10}  {}'.format(
         'architecture', 'mIoU', 'decoder params', 'connections',
-        'images/s'))
+        'images/s', 'decoder lr'))
     for r in rows:
-        say('{:<12} {:>8.4f} {:>16,} {:>7} / {:<4} {:>10.1f}'.format(
-            r['architecture'], r['miou'], r['decoder_params'],
-            r['connections'], n * (n + 1), r['images_per_s']))
+        say('{:<12} {:>8.4f} {:>16,} {:>7} / {:<4} {:>10.1f}  {:g} '
+            '(untuned)'.format(r['architecture'], r['miou'],
+                               r['decoder_params'], r['connections'],
+                               n * (n + 1), r['images_per_s'],
+                               r['lr_decoder']))
     say('')
+    say('One seed, one learning rate for all rows (not tuned for any): '
+        'eval/table1.py compares them fairly.')
     say('total time {:.0f} s on {} CPU threads; outputs in {}'.format(
         elapsed, os.cpu_count(), args.out))
     atomic_write_text(os.path.join(args.out, 'summary.json'), json.dumps(

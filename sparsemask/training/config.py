@@ -331,6 +331,9 @@ SCHEMA = {
                                     nullable=True),
         'progress_bar': Option(None, 'bool', nullable=True,
                                doc='None: only when stdout is a terminal'),
+        'plots': Option(True, 'bool',
+                        doc='draw loss.png and miou.png at every log entry '
+                            '(when matplotlib is installed)'),
     },
 }
 

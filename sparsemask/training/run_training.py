@@ -315,7 +315,7 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
                     'lr/decoder', 'elapsed_time']
         trainer.extend(extensions.PrintReport(entries, out=log),
                        trigger=log_trigger)
-        if extensions.PlotReport.available():
+        if lc['plots'] and extensions.PlotReport.available():
             losses = ['main/loss'] + (
                 ['main/sparse_loss'] if mode == 'search' else [])
             trainer.extend(extensions.PlotReport(

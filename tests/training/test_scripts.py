@@ -1,3 +1,4 @@
+import json
 import os
 
 import numpy
@@ -141,3 +142,39 @@ def test_prune_names_a_damaged_file_in_one_line(search_dir, tmp_path, name,
     assert 'Traceback' not in r.stdout
     lines = r.stdout.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: ' + path), lines
+
+
+@pytest.mark.parametrize('jobs', ['1', '2'])
+def test_demo_table_has_the_baselines_and_says_untuned(tmp_path, jobs):
+    out = str(tmp_path / 'demo')
+    r = run('demo.py', out, 'train.iterations=4',
+                     'log.snapshot_interval=1000', 'log.eval_interval=4',
+                     '--jobs', jobs)
+    assert r.returncode == 0, r.stdout
+    with open(os.path.join(out, 'summary.json')) as f:
+        summary = json.load(f)
+    rows = {row['architecture']: row for row in summary['rows']}
+    assert list(rows) == ['searched', 'full FDN', 'U-Net', 'FCN']
+    assert rows['full FDN']['connections'] == 90
+    assert rows['U-Net']['connections'] == 18
+    assert rows['FCN']['connections'] == 2
+    for name, row in rows.items():
+        assert row['lr_tuned'] is False
+        assert row['lr_decoder'] == summary['config']['train'][
+            'lr_decoder']
+        # the table's mIoU is the retraining's final evaluation
+        key = {'searched': 'searched', 'full FDN': 'full', 'U-Net': 'unet',
+               'FCN': 'fcn'}[name]
+        with open(os.path.join(out, 'retrain_' + key, 'log')) as f:
+            log = json.load(f)
+        assert row['miou'] == [e['val/main/miou'] for e in log
+                               if 'val/main/miou' in e][-1]
+        line = next(x for x in r.stdout.splitlines()
+                    if x.startswith(name + ' '))
+        assert line.endswith('(untuned)')
+    if jobs == '2':
+        # the retrainings ran in two worker processes
+        pids = {json.load(open(os.path.join(
+            out, 'retrain_' + k, 'train_status.json')))['pid']
+            for k in ('searched', 'full', 'unet', 'fcn')}
+        assert len(pids) == 2

@@ -1,0 +1,58 @@
+import gc
+import json
+import os
+import time
+
+from sparsemask.extensions import NonFiniteLossError
+from sparsemask.training.run_training import run_training
+from sparsemask.utils.atomic_write import atomic_write_text
+from sparsemask.utils.one_line import one_line
+from sparsemask.utils.snapshot_files import list_snapshots
+
+#: written into the run directory when the training ends (or diverges)
+STATUS_FILE = 'train_status.json'
+
+
+def train_in_dir(config, mode, run_dir, device=-1):
+    """Runs one training into its own directory, quietly, and records how
+    it ended.
+
+    The training resumes from the newest snapshot in ``run_dir`` if there
+    is one. Its progress goes to ``run_dir/train.log``; how it ended goes
+    to ``run_dir/train_status.json``, atomically, once it has ended. A
+    training whose loss becomes NaN or infinite (a diverged one) ends
+    normally here, with ``failed`` set; any other exception propagates.
+
+    This is a module-level function of the package, so that the workers
+    of a :class:`~sparsemask.training.training_pool.TrainingPool` can run
+    it.
+
+    Args:
+        config (dict): a resolved configuration
+            (:func:`sparsemask.training.load_config`).
+        mode (str): ``'search'`` or ``'retrain'``.
+        run_dir (str): the output directory.
+        device (int): GPU id, -1 for the CPU.
+
+    Returns:
+        dict: ``time_s`` (wall-clock seconds), ``failed`` (the one-line
+        error of a diverged training, or None), ``resumed`` (whether it
+        went on from a snapshot) and ``pid`` (the process that ran it).
+
+    """
+    os.makedirs(run_dir, exist_ok=True)
+    resume = bool(list_snapshots(run_dir))
+    failed = None
+    start = time.time()
+    with open(os.path.join(run_dir, 'train.log'), 'a') as log:
+        try:
+            run_training(config, mode, run_dir, device=device, resume=resume,
+                         log=log)
+        except NonFiniteLossError as e:
+            failed = one_line(e)
+    status = {'time_s': time.time() - start, 'failed': failed,
+              'resumed': resume, 'pid': os.getpid()}
+    atomic_write_text(os.path.join(run_dir, STATUS_FILE),
+                      json.dumps(status, indent=2) + '\n')
+    gc.collect()
+    return status
