@@ -82,6 +82,14 @@ def test_retrain_the_searched_architecture(search_dir, tmp_path):
                        if k.startswith('decoder/stage') and '/conv' in k
                        and k.endswith('/W')])
     assert n_convs == Connectivity.from_yaml(arch).n_connections
+    # plots are drawn unless log.plots=false
+    assert os.path.isfile(os.path.join(out, 'loss.png'))
+    quiet = str(tmp_path / 'quiet')
+    r = run('retrain.py', quiet, 'train.iterations=2', 'log.plots=false',
+            'model.arch=' + arch)
+    assert r.returncode == 0, r.stdout
+    files = set(os.listdir(quiet))
+    assert 'log' in files and not {'loss.png', 'miou.png'} & files
 
 
 @pytest.mark.parametrize('source', ['snapshot', 'dir'])
