@@ -34,15 +34,22 @@ from sparsemask.utils.statistics import weight_summary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-#: name -> overrides of the default runs
+#: the search of configs/demo.yaml before it got its own learning rate for
+#: the connection weights (and no weight decay on them)
+_SHARED_LR = ['train.lr_connection=null', 'train.connection_weight_decay=true']
+
+#: name -> overrides of the default runs (each names the two options above,
+#: so that a row means the same whatever the config says of them)
 DEFAULT_RUNS = (
-    ('demo', []),
-    ('nowd', ['train.connection_weight_decay=false']),
-    ('lam012', ['train.lam=0.12']),
-    ('lam02', ['train.lam=0.2']),
-    ('it600', ['train.iterations=600']),
-    ('authors', ['model.weight_scale=2', 'model.weight_noise=0.05']),
-    ('lrw', ['train.lr_connection=0.5']),
+    ('shared_lr', _SHARED_LR),
+    ('nowd', ['train.lr_connection=null',
+              'train.connection_weight_decay=false']),
+    ('lam012', _SHARED_LR + ['train.lam=0.12']),
+    ('lam02', _SHARED_LR + ['train.lam=0.2']),
+    ('it600', _SHARED_LR + ['train.iterations=600']),
+    ('authors', _SHARED_LR + ['model.weight_scale=2',
+                              'model.weight_noise=0.05']),
+    ('lrw', ['train.lr_connection=0.5', 'train.connection_weight_decay=true']),
     ('lrw_nowd', ['train.lr_connection=0.5',
                   'train.connection_weight_decay=false']),
 )
@@ -138,6 +145,12 @@ def run(args):
                                            'log.plots=false'] + overrides)
         run_dir = os.path.join(args.out, name)
         configs[name] = (config, run_dir)
+        saved = os.path.join(run_dir, 'config.yaml')
+        if os.path.isfile(saved) and load_config(saved) != config:
+            raise ConfigError(
+                '{} holds a search with another configuration than run {} '
+                '({}): delete it or choose another --out'.format(
+                    run_dir, name, ' '.join(overrides) or 'no overrides'))
         if not os.path.isfile(os.path.join(run_dir, 'train_status.json')):
             todo.append((config, 'search', run_dir))
     if todo:

@@ -891,6 +891,9 @@ class Table1(object):
                 'ran': len(ran),
                 'cached': len(self.trainings) - len(ran),
                 'training_s': sum(t['time_s'] or 0 for t in ran),
+                # with the reused ones (their train_status.json)
+                'training_s_all': sum(t['time_s'] or 0
+                                      for t in self.trainings),
             },
             'device': device_name(args.gpu),
             'date': datetime.datetime.now().isoformat(timespec='seconds'),
@@ -1106,11 +1109,12 @@ def format_report(result):
         lines += ['', '## Warnings', ''] + [
             '- ' + w for w in result['warnings']]
     t = result['timing']
-    lines += ['', 'trainings: {} ({} run now, {:.0f} s of training in all, '
-              '{} at a time; {} reused); elapsed {:.0f} s; {}.'.format(
-                  t['trainings'], t['ran'], t['training_s'],
-                  p.get('jobs', 1), t['cached'], t['elapsed_s'],
-                  result['date'])]
+    lines += ['', 'trainings: {} ({:.0f} s of training in all); run '
+              'now: {} ({:.0f} s, {} at a time), reused: {}; elapsed {:.0f} '
+              's; {}.'.format(
+                  t['trainings'], t.get('training_s_all', 0), t['ran'],
+                  t['training_s'], p.get('jobs', 1), t['cached'],
+                  t['elapsed_s'], result['date'])]
     return '\n'.join(lines) + '\n'
 
 

@@ -17,7 +17,10 @@ import shutil
 
 from tests.training.tiny_run import run
 
+# (w in the decoder's learning-rate group, not in one of its own as
+# demo.yaml has it, so that the advice names two rates)
 DIVERGING = ['train.lr_encoder=1', 'train.lr_decoder=1',
+             'train.lr_connection=null', 'train.connection_weight_decay=true',
              'train.weight_decay=10', 'train.iterations=20',
              'log.eval_interval=100']
 
