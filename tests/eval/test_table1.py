@@ -336,9 +336,7 @@ def test_baseline_rows_when_they_exist(tmp_path):
                               ('sparseacn', 'sparseacn'),
                               ('random', 'random'))
             if _buildable(arch)]
-    if not rows:
-        pytest.skip('no baseline architecture (fcn, deeplabv3, sparseacn, '
-                    'random) can be built yet')
+    assert rows == ['fcn', 'deeplabv3', 'sparseacn', 'random']
     out = str(tmp_path / 'out')
     result = table1.run(table1.parse_args(
         ['--quick', '--out', out, '--stability', '--rows'] + rows),
@@ -366,3 +364,21 @@ def test_weight_summary_by_hand():
     assert s['smallest_kept'] == 0.02
     s = stats.weight_summary({1: {'E1': 0.5}}, sigma=1e-3)
     assert s['largest_dropped'] is None and s['smallest_kept'] == 0.5
+
+
+def test_matched_channels_finds_the_depth_of_a_parameter_count(tmp_path):
+    # the full FDN row with "the decoder parameters of SparseMask": the
+    # depth whose decoder is nearest a target, here a count that a depth
+    # gives exactly, and one between two depths
+    table = table1.Table1(table1.parse_args(
+        ['--quick', '--out', str(tmp_path / 'out')]), say=lambda t: None)
+
+    def full(c):
+        return table.decoder_params(['model.arch=full',
+                                     'model.channels={}'.format(c)])
+
+    assert full(2) < full(3) < full(4)      # quick depth: 4
+    assert table.matched_channels(full(3)) == (3, full(3))
+    assert table.matched_channels(full(2) + 1) == (2, full(2))
+    assert table.matched_channels(full(4) - 1) == (4, full(4))
+    assert table.matched_channels(1)[0] == 1    # below every depth
