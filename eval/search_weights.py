@@ -30,6 +30,7 @@ from sparsemask.training.train_in_dir import train_in_dir
 from sparsemask.training.training_pool import available_cores
 from sparsemask.training.training_pool import TrainingPool
 from sparsemask.utils import atomic_write_text
+from sparsemask.utils.statistics import last_logged
 from sparsemask.utils.statistics import weight_summary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,12 +72,10 @@ def summarise(run_dir, config):
     summary = weight_summary(weights, config['train']['sigma'])
     with open(os.path.join(run_dir, 'log')) as f:
         log = json.load(f)
-    mious = [e['val/main/miou'] for e in log if 'val/main/miou' in e]
-    summary['val_miou'] = mious[-1] if mious else None
-    with open(os.path.join(run_dir, 'arch.yaml')) as f:
-        summary['arch'] = f.read()
-    summary['connections'] = Connectivity.from_yaml(
-        os.path.join(run_dir, 'arch.yaml')).n_connections
+    summary['val_miou'] = last_logged(log, 'val/main/miou')
+    arch = Connectivity.from_yaml(os.path.join(run_dir, 'arch.yaml'))
+    summary['arch'] = arch.to_yaml()
+    summary['connections'] = arch.n_connections
     summary['iterations'] = config['train']['iterations']
     return summary
 

@@ -277,18 +277,13 @@ class Table1(object):
         """
         config, run_dir = self._prepare(rel, extra, arch_file)
         record = dict(kind=kind, dir=rel, mode=mode, **info)
-        status_path = os.path.join(run_dir, STATUS_FILE)
-        finished = self._finished(run_dir, mode)
-        status = None
-        if os.path.isfile(status_path):
-            with open(status_path) as f:
-                status = json.load(f)
-        if finished or (status is not None and status.get('failed')):
+        status = self._ended(run_dir, mode)
+        if status is not None:
             # finished earlier, or just now by a worker of prefetch()
             record['cached'] = rel not in self._ran_now
-            record['time_s'] = (status or {}).get('time_s')
-            record['failed'] = (status or {}).get('failed')
-            record['resumed'] = (status or {}).get('resumed')
+            record['time_s'] = status.get('time_s')
+            record['failed'] = status.get('failed')
+            record['resumed'] = status.get('resumed')
         else:
             record['cached'] = False
             self.say('[{}] {} {} ...'.format(len(self.trainings) + 1, mode,
@@ -311,9 +306,18 @@ class Table1(object):
         self._check_same(run_dir, config, arch_file)
         return config, run_dir
 
-    def _finished(self, run_dir, mode):
-        return all(os.path.isfile(os.path.join(run_dir, name))
-                   for name in self._products(mode))
+    def _ended(self, run_dir, mode):
+        """The status (``train_status.json``, or ``{}`` without one) of a
+        training that has ended, finished or diverged; None if it has not
+        run or was interrupted."""
+        status_path = os.path.join(run_dir, STATUS_FILE)
+        status = {}
+        if os.path.isfile(status_path):
+            with open(status_path) as f:
+                status = json.load(f)
+        finished = all(os.path.isfile(os.path.join(run_dir, name))
+                       for name in self._products(mode))
+        return status if finished or status.get('failed') else None
 
     def _describe(self, kind, record):
         return '    {:.1f} s, {} mIoU {}, loss {}{}'.format(
@@ -348,12 +352,7 @@ class Table1(object):
                 raise
             except ConfigError:
                 continue    # train() reports it
-            status_path = os.path.join(run_dir, STATUS_FILE)
-            failed_before = False
-            if os.path.isfile(status_path):
-                with open(status_path) as f:
-                    failed_before = bool(json.load(f).get('failed'))
-            if not (self._finished(run_dir, mode) or failed_before):
+            if self._ended(run_dir, mode) is None:
                 todo.append((spec.get('kind', 'seed'), rel, config, mode,
                              run_dir))
         if not todo:
@@ -412,10 +411,7 @@ class Table1(object):
         if os.path.isfile(path):
             with open(path) as f:
                 entries = json.load(f)
-        miou = None
-        for e in entries:
-            if 'val/main/miou' in e:
-                miou = float(e['val/main/miou'])
+        miou = stats.last_logged(entries, 'val/main/miou')
         level = dict(fraction=self.args.level_window,
                      threshold=self.args.level_threshold)
         result = {'miou': miou,

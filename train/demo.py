@@ -40,6 +40,7 @@ from sparsemask.training.training_pool import TrainingPool
 from sparsemask.training.report_failure import debug_requested
 from sparsemask.training.report_failure import report_failure
 from sparsemask.utils.atomic_write import atomic_write_text
+from sparsemask.utils.statistics import last_logged
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -182,10 +183,10 @@ def demo(args):
     for name, _, out in retrains:
         model, _ = load_trained_model(out)
         with open(os.path.join(out, 'log')) as f:
-            entries = [e for e in json.load(f) if 'val/main/miou' in e]
+            miou = last_logged(json.load(f), 'val/main/miou')
         rows.append({
             'architecture': name,
-            'miou': entries[-1]['val/main/miou'],
+            'miou': miou,
             'decoder_params': decoder_params(model),
             'connections': model.connectivity.n_connections,
             'images_per_s': images_per_second(model, imgs),

@@ -111,6 +111,13 @@ def selection_frequency(sets):
     return {x: counts[x] / len(sets) for x in order}
 
 
+def last_logged(entries, key):
+    """The last value of ``key`` in a ``LogReport`` log, as a float; None
+    if no entry has it (e.g. a training too short to be evaluated)."""
+    values = [float(e[key]) for e in entries if key in e]
+    return values[-1] if values else None
+
+
 def loss_levelled(entries, key='main/loss', fraction=0.1, threshold=0.05):
     """Whether a training loss has levelled off: the mean over the last
     ``fraction`` of the logged values against the mean over the
