@@ -12,9 +12,9 @@ stage 6 is a coarse stage (output stride 16, 8 inputs).
 
 CPU: batch 2, peak memory from tracemalloc (NumPy allocations are
 traced). GPU (``--gpu 0``): batch 16, peak memory from CuPy's memory pool,
-and the forward kernel's achieved bandwidth against the bytes it must move
-(low-resolution inputs read once, output written once), compared with the
-device's measured copy bandwidth.
+and the time of the CUDA kernels alone with their achieved bandwidth
+against the bytes they must move, compared with the device's measured
+copy bandwidth (see :func:`kernel_bandwidth`).
 
 Usage::
 
@@ -152,36 +152,100 @@ def bench_stage(l, batch, xp, repeat, rng):
                                        / row['fused_forward_backward_s'])
     row['peak_memory_ratio'] = (row['fused_peak_bytes']
                                 / row['unfused_peak_bytes'])
-    # bytes the fused forward kernel must move: inputs of the accumulate
-    # step (the low-resolution conv outputs, one per input) read once and
-    # the output written once
+    # bytes the accumulate step must move at least: every conv output (one
+    # per input, at its own resolution) read once, the output written once
     low = sum(batch * DECODER * s[1] * s[2] for s in shapes)
     row['kernel_min_bytes'] = 4 * (low + batch * DECODER * size[0] * size[1])
     if xp is not numpy:
-        row.update(kernel_bandwidth(stage=stages[True], xs=xs, size=size,
-                                    xp=xp, repeat=repeat,
-                                    min_bytes=row['kernel_min_bytes']))
+        row.update(kernel_bandwidth(shapes=shapes, batch=batch, size=size,
+                                    xp=xp, repeat=repeat))
     return row
 
 
-def kernel_bandwidth(stage, xs, size, xp, repeat, min_bytes):
+def copy_bandwidth(xp, repeat, nbytes=256 * 2 ** 20):
+    """The device's copy bandwidth (bytes read + written per second)."""
+    src = xp.empty(nbytes // 4, numpy.float32)
+    dst = xp.empty_like(src)
+    t, _ = _time(lambda: dst.__setitem__(Ellipsis, src), xp, repeat)
+    return 2 * src.nbytes / t
+
+
+def kernel_bandwidth(shapes, batch, size, xp, repeat, kernels=None):
+    """Times of the CUDA kernels alone and their achieved bandwidth.
+
+    - ``accumulate``: the whole fused accumulate step (group sums and bias
+      at low resolution, then ``fdn_stage_forward``), against the bytes
+      any implementation must move (``kernel_min_bytes``);
+    - ``forward kernel``: ``fdn_stage_forward`` alone, against the bytes it
+      moves (group sums and output-sized inputs read once, output written
+      once);
+    - ``backward kernels``: the transposed interpolation of gy to every
+      input size (``fdn_stage_backward_rows`` + ``_cols``), against gy read
+      once and one array per resized size written once.
+
+    Each is also given as a fraction of the device's copy bandwidth.
+
+    Args:
+        shapes (list of tuple): ``(C_t, h_t, w_t)`` of each input.
+        batch (int): the batch size.
+        size (tuple of int): the output size.
+        xp: :mod:`cupy` (or :mod:`numpy` with emulated ``kernels``).
+        repeat (int): timed repeats (the median is reported).
+        kernels: the kernels (default:
+            :func:`sparsemask.cuda.fdn_stage_kernels`).
+
+    Returns:
+        dict: times in seconds, bytes, GB/s and fractions.
+
+    """
     from sparsemask.cuda import fdn_stage_kernels
     from sparsemask.functions.fdn_stage import accumulate_kernel
+    from sparsemask.functions.fdn_stage import launch_forward
+    from sparsemask.functions.fdn_stage import transposed_upsample_kernel
+    from sparsemask.functions.fdn_stage_plan import stage_plan
     rng = numpy.random.RandomState(1)
-    zs = [xp.asarray(rng.randn(x.shape[0], DECODER, *x.shape[2:])
-                     .astype(numpy.float32)) for x in xs]
-    scale = xp.ones((len(zs), DECODER), numpy.float32)
+    H, W = size
+    sizes = [s[1:] for s in shapes]
+    zs = [xp.asarray(rng.randn(batch, DECODER, *hw).astype(numpy.float32))
+          for hw in sizes]
+    scale = xp.asarray(rng.uniform(0.5, 1.5, (len(zs), DECODER))
+                       .astype(numpy.float32))
     shift = xp.zeros(DECODER, numpy.float32)
-    kernel = fdn_stage_kernels().forward
-    t, _ = _time(lambda: accumulate_kernel(kernel, zs, scale, shift, size),
-                 xp, repeat)
-    src = xp.empty(256 * 1024 * 1024 // 4, numpy.float32)
-    dst = xp.empty_like(src)
-    tc, _ = _time(lambda: dst.__setitem__(Ellipsis, src), xp, repeat)
-    copy_bw = 2 * src.nbytes / tc
-    return {'kernel_forward_s': t, 'kernel_bandwidth_GBps': min_bytes / t / 1e9,
-            'copy_bandwidth_GBps': copy_bw / 1e9,
-            'kernel_bandwidth_fraction': (min_bytes / t) / copy_bw}
+    kernels = kernels or fdn_stage_kernels()
+    plan = stage_plan(sizes, size)
+    out_elems = batch * DECODER * H * W
+    t_acc, _ = _time(
+        lambda: accumulate_kernel(kernels, zs, scale, shift, size), xp,
+        repeat)
+    sums = [plan.scaled_sum(zs, scale, ts) for _, ts in plan.resized]
+    fulls = [zs[t] for t in plan.full]
+    bias = plan.bias(xp, zs, scale, shift)
+    full_scale = scale[plan.full]
+    t_fwd, _ = _time(lambda: launch_forward(kernels, plan, sums, fulls,
+                                            full_scale, bias), xp, repeat)
+    fwd_bytes = 4 * (sum(int(z.size) for z in sums + fulls) + bias.size
+                     + out_elems)
+    gy = xp.asarray(rng.randn(batch, DECODER, H, W).astype(numpy.float32))
+    t_bwd, _ = _time(lambda: transposed_upsample_kernel(kernels, gy, sizes),
+                     xp, repeat)
+    bwd_bytes = 4 * (out_elems + sum(batch * DECODER * h * w
+                                     for (h, w), _ in plan.resized))
+    copy_bw = copy_bandwidth(xp, repeat)
+    min_bytes = 4 * (sum(int(z.size) for z in zs) + out_elems)
+    return {
+        'copy_bandwidth_GBps': copy_bw / 1e9,
+        'accumulate_s': t_acc,
+        'accumulate_bandwidth_GBps': min_bytes / t_acc / 1e9,
+        'accumulate_bandwidth_fraction': min_bytes / t_acc / copy_bw,
+        'kernel_forward_s': t_fwd,
+        'kernel_forward_bytes': fwd_bytes,
+        'kernel_bandwidth_GBps': fwd_bytes / t_fwd / 1e9,
+        'kernel_bandwidth_fraction': fwd_bytes / t_fwd / copy_bw,
+        'kernel_backward_s': t_bwd,
+        'kernel_backward_bytes': bwd_bytes,
+        'kernel_backward_bandwidth_GBps': bwd_bytes / t_bwd / 1e9,
+        'kernel_backward_bandwidth_fraction': bwd_bytes / t_bwd / copy_bw,
+    }
 
 
 def main():
@@ -229,10 +293,17 @@ def main():
                    fp=r['fused_peak_bytes'] / 2 ** 20,
                    up=r['unfused_peak_bytes'] / 2 ** 20, **r))
         if 'kernel_bandwidth_GBps' in r:
-            print('      forward kernel: {:.1f} GB/s of {:.1f} GB/s copy '
-                  'bandwidth ({:.0%})'.format(
-                      r['kernel_bandwidth_GBps'], r['copy_bandwidth_GBps'],
-                      r['kernel_bandwidth_fraction']))
+            print('      copy bandwidth {:.1f} GB/s'.format(
+                r['copy_bandwidth_GBps']))
+            for name, t, key in (
+                    ('forward kernel', 'kernel_forward_s', 'kernel'),
+                    ('accumulate step', 'accumulate_s', 'accumulate'),
+                    ('backward kernels', 'kernel_backward_s',
+                     'kernel_backward')):
+                print('      {:<17} {:8.3f} ms {:8.1f} GB/s ({:.0%} of '
+                      'copy)'.format(name, 1e3 * r[t],
+                                     r[key + '_bandwidth_GBps'],
+                                     r[key + '_bandwidth_fraction']))
     result = {'device': device, 'batch': batch, 'repeat': repeat,
               'input_size': 513, 'backbone': 'MobileNetV2', 'stages': rows}
     if os.path.dirname(args.out):

@@ -4,8 +4,8 @@ import threading
 from sparsemask.cuda.kernel_source import kernel_source
 
 
-FDNStageKernels = collections.namedtuple('FDNStageKernels',
-                                         ['forward', 'backward'])
+FDNStageKernels = collections.namedtuple(
+    'FDNStageKernels', ['forward', 'backward_rows', 'backward_cols'])
 
 _cache = {}
 _lock = threading.Lock()
@@ -18,8 +18,8 @@ def fdn_stage_kernels():
     first use (never at import), and the result is memoized per device.
 
     Returns:
-        FDNStageKernels: ``forward`` and ``backward``
-        :class:`cupy.RawKernel` objects.
+        FDNStageKernels: ``forward``, ``backward_rows`` and
+        ``backward_cols`` :class:`cupy.RawKernel` objects.
 
     """
     import cupy
@@ -28,7 +28,7 @@ def fdn_stage_kernels():
         if device not in _cache:
             module = cupy.RawModule(code=kernel_source('fdn_stage.cu'),
                                     options=('-std=c++14',))
-            _cache[device] = FDNStageKernels(
-                module.get_function('fdn_stage_forward'),
-                module.get_function('fdn_stage_backward'))
+            _cache[device] = FDNStageKernels(*[
+                module.get_function('fdn_stage_' + name)
+                for name in FDNStageKernels._fields])
         return _cache[device]

@@ -6,32 +6,8 @@ import chainer.functions as F
 from chainer import function_node
 from chainer.utils import type_check
 
-
-def interpolation_matrix(n_out, n_in, dtype=numpy.float32):
-    """The (n_out, n_in) matrix of 1-D bilinear resizing, align_corners=True.
-
-    Row ``o`` holds the weights of output ``o`` over the inputs, as
-    :func:`chainer.functions.resize_images` computes them (``linspace`` in
-    float64). Rows sum to one.
-
-    Args:
-        n_out (int): output length.
-        n_in (int): input length.
-        dtype: the dtype of the result.
-
-    Returns:
-        numpy.ndarray
-
-    """
-    s = numpy.linspace(0, n_in - 1, num=n_out, dtype=numpy.float64)
-    i0 = numpy.minimum(numpy.floor(s).astype(numpy.int64), n_in - 1)
-    i1 = numpy.minimum(i0 + 1, n_in - 1)
-    f = s - i0
-    m = numpy.zeros((n_out, n_in), dtype=numpy.float64)
-    rows = numpy.arange(n_out)
-    numpy.add.at(m, (rows, i0), 1 - f)
-    numpy.add.at(m, (rows, i1), f)
-    return m.astype(dtype)
+from sparsemask.functions.fdn_stage_plan import interpolation_matrix  # NOQA
+from sparsemask.functions.fdn_stage_plan import stage_plan
 
 
 def _conv1x1(xp, x, W):
@@ -39,34 +15,16 @@ def _conv1x1(xp, x, W):
     return xp.matmul(W, x.reshape(N, C, h * w)).reshape(N, W.shape[0], h, w)
 
 
-def _groups(sizes, size):
-    # inputs grouped by spatial size: {(h, w): [t, ...]} in first-seen order
-    groups = {}
-    for t, hw in enumerate(sizes):
-        groups.setdefault(hw, []).append(t)
-    return groups
-
-
-def _upsample_matrices(groups, size, dtype):
-    # One matmul pass does every resized group at once: the output is
-    # Ry_cat @ [Z_s @ Rx_s^T]_s, the groups stacked along the height axis.
-    H, W = size
-    rys, rxs = [], []
-    for (h, w) in groups:
-        if (h, w) == (H, W):
-            continue
-        rys.append(interpolation_matrix(H, h, dtype))
-        rxs.append(interpolation_matrix(W, w, dtype).T)
-    return rys, rxs
-
-
 def accumulate_numpy(zs, scale, shift, size):
     """``shift + sum_t scale_t * up(z_t)`` on the CPU (vectorised NumPy).
 
-    Inputs of one size are summed at their resolution first (upsampling is
-    linear), then all resized groups are upsampled by two small matmuls
-    each and one matmul over the stacked groups, which writes the output
-    once. Inputs already at the output size are added directly.
+    The NumPy twin of the ``fdn_stage_forward`` kernel, with the same
+    grouping (:class:`~sparsemask.functions.fdn_stage_plan.StagePlan`):
+    inputs of one size are summed at their resolution first (resizing is
+    linear), 1x1 inputs are folded with the shift into a bias, all resized
+    groups are resized by one matmul per group along the width and one
+    matmul over the stacked groups along the height, which writes the
+    output once. Inputs already at the output size are added directly.
 
     Args:
         zs (list of numpy.ndarray): ``(N, C, h_t, w_t)`` each.
@@ -81,32 +39,28 @@ def accumulate_numpy(zs, scale, shift, size):
     H, W = size
     N, C = zs[0].shape[:2]
     dtype = zs[0].dtype
-    groups = _groups([z.shape[2:] for z in zs], size)
-    sums = {}
-    for hw, ts in groups.items():
-        z = zs[ts[0]] * scale[ts[0]][None, :, None, None]
-        for t in ts[1:]:
-            z += zs[t] * scale[t][None, :, None, None]
-        sums[hw] = z
-    rys, rxs = _upsample_matrices(groups, size, dtype)
-    # stacked rows: every resized group, plus one row of ones for the shift
-    heights = [h for (h, w) in groups if (h, w) != (H, W)]
-    stacked = numpy.empty((N, C, sum(heights) + 1, W), dtype=dtype)
+    plan = stage_plan([z.shape[2:] for z in zs], size)
+    _, ry_bias, rxs = plan.matrices(dtype)
+    # stacked rows: every resized group, plus one row for the bias
+    stacked = numpy.empty((N, C, ry_bias.shape[1], W), dtype=dtype)
     off = 0
-    for (hw, z), rx in zip([(k, v) for k, v in sums.items()
-                            if k != (H, W)], rxs):
-        stacked[:, :, off:off + hw[0]] = numpy.matmul(z, rx)
-        off += hw[0]
-    stacked[:, :, off] = shift[None, :, None]
-    ry = numpy.concatenate(rys + [numpy.ones((H, 1), dtype)], axis=1)
-    out = numpy.matmul(ry, stacked)
-    if (H, W) in sums:
-        out += sums[(H, W)]
+    for ((h, w), ts), rx in zip(plan.resized, rxs):
+        stacked[:, :, off:off + h] = numpy.matmul(
+            plan.scaled_sum(zs, scale, ts), rx)
+        off += h
+    stacked[:, :, off] = plan.bias(numpy, zs, scale, shift)[:, :, None]
+    out = numpy.matmul(ry_bias, stacked)
+    if plan.full:
+        out += plan.scaled_sum(zs, scale, plan.full)
     return out
 
 
 def transposed_upsample_numpy(gy, sizes):
     """``up_t^T(gy)`` for every input size, on the CPU.
+
+    The NumPy twin of the ``fdn_stage_backward_rows`` and
+    ``fdn_stage_backward_cols`` kernels: one matmul with the stacked
+    transposed row matrices, one per group with its column matrix.
 
     Args:
         gy (numpy.ndarray): ``(N, C, H, W)``.
@@ -114,30 +68,43 @@ def transposed_upsample_numpy(gy, sizes):
 
     Returns:
         list of numpy.ndarray: ``(N, C, h_t, w_t)`` for each input; inputs
-        of one size share one array (do not modify them).
+        of one size share one array, output-sized inputs get ``gy`` itself
+        (do not modify them).
 
     """
     N, C, H, W = gy.shape
-    groups = _groups(sizes, (H, W))
-    rys, rxs = _upsample_matrices(groups, (H, W), gy.dtype)
+    plan = stage_plan(sizes, (H, W))
     downs = [None] * len(sizes)
-    resized = [hw for hw in groups if hw != (H, W)]
-    if resized:
-        ry = numpy.concatenate(rys, axis=1)
+    if plan.resized:
+        ry, _, rxs = plan.matrices(gy.dtype)
         rows = numpy.matmul(ry.T, gy)  # (N, C, sum h, W)
         off = 0
-        for hw, rx in zip(resized, rxs):
-            d = numpy.matmul(rows[:, :, off:off + hw[0]], rx.T)
-            off += hw[0]
-            for t in groups[hw]:
+        for ((h, w), ts), rx in zip(plan.resized, rxs):
+            d = numpy.matmul(rows[:, :, off:off + h], rx.T)
+            off += h
+            for t in ts:
                 downs[t] = d
-    for t in groups.get((H, W), []):
-        downs[t] = gy
+    _share_full_and_point(plan, gy, downs)
     return downs
 
 
+def _share_full_and_point(plan, gy, downs):
+    # output-sized inputs: gy itself; 1x1 inputs: its spatial sum
+    for t in plan.full:
+        downs[t] = gy
+    if plan.point:
+        total = gy.sum(axis=(2, 3), keepdims=True)
+        for t in plan.point:
+            downs[t] = total
+
+
+#: resized groups per launch of ``fdn_stage_forward`` (its FDN_MAX_GROUPS)
+MAX_GROUPS = 4
 _BLOCK = 256
-_MAX_GRID = 4096
+# threads per launch the grid aims at (several waves of a large GPU); the
+# planes left over are visited by each thread in turn, reusing its tables
+_TARGET_THREADS = 1 << 21
+_MAX_GRID_Y = 65535
 
 
 def _pointers(xp, arrays):
@@ -148,11 +115,15 @@ def _pointers(xp, arrays):
     return xp.asarray(numpy.asarray(ptrs, dtype=numpy.uint64))
 
 
-def _launch_config(kernel, total):
-    max_grid = getattr(kernel, 'max_grid', _MAX_GRID)
+def _launch_config(kernel, per_plane, planes):
+    # grid x over the elements of a plane, grid y over the planes
     block = getattr(kernel, 'block', _BLOCK)
-    grid = max(1, min(max_grid, (total + block - 1) // block))
-    return (grid,), (block,)
+    gx = max(1, -(-per_plane // block))
+    gy = max(1, min(planes, _MAX_GRID_Y, _TARGET_THREADS // (gx * block)))
+    max_grid = getattr(kernel, 'max_grid', None)
+    if max_grid is not None:  # the emulator caps the grid
+        gx, gy = min(gx, max_grid), min(gy, max_grid)
+    return (gx, gy), (block,)
 
 
 def _check_float32(**arrays):
@@ -167,17 +138,21 @@ def _check_float32(**arrays):
                 'FDNStage(fused=False))'.format(name, a.dtype))
 
 
-def _sizes(xp, sizes):
-    return xp.asarray(numpy.asarray(sizes, dtype=numpy.int32).ravel())
-
-
-def accumulate_kernel(kernel, zs, scale, shift, size):
+def accumulate_kernel(kernels, zs, scale, shift, size):
     """``shift + sum_t scale_t * up(z_t)`` with the ``fdn_stage_forward``
-    CUDA kernel: one launch, one pass over the output.
+    CUDA kernel: one pass over the output.
+
+    The group sums and the bias (see
+    :class:`~sparsemask.functions.fdn_stage_plan.StagePlan`) are computed
+    at low resolution first; the kernel then reads each group sum and each
+    output-sized input once and writes the output once. More than
+    ``MAX_GROUPS`` resized groups take one more launch per ``MAX_GROUPS``,
+    each adding to the output.
 
     Args:
-        kernel: a :class:`cupy.RawKernel` (or an object with its call
-            signature ``kernel(grid, block, args)``).
+        kernels: an object with a ``forward`` :class:`cupy.RawKernel` (or
+            an object with its call signature ``kernel(grid, block,
+            args)``), such as :func:`sparsemask.cuda.fdn_stage_kernels`.
         zs, scale, shift, size: as :func:`accumulate_numpy`.
 
     Returns:
@@ -191,30 +166,70 @@ def accumulate_kernel(kernel, zs, scale, shift, size):
     _check_float32(scale=scale, shift=shift,
                    **{'input {} after its conv1x1'.format(t): z
                       for t, z in enumerate(zs)})
-    zs = [xp.ascontiguousarray(z) for z in zs]
-    N, C = zs[0].shape[:2]
-    H, W = size
-    out = xp.empty((N, C, H, W), dtype=zs[0].dtype)
-    ptrs = _pointers(xp, zs)
-    sizes = _sizes(xp, [z.shape[2:] for z in zs])
-    grid, block = _launch_config(kernel, out.size)
-    kernel(grid, block, (
-        ptrs, sizes, xp.ascontiguousarray(scale), xp.ascontiguousarray(shift),
-        out, numpy.int32(len(zs)), numpy.int32(N), numpy.int32(C),
-        numpy.int32(H), numpy.int32(W)))
+    plan = stage_plan([z.shape[2:] for z in zs], size)
+    sums = [plan.scaled_sum(zs, scale, ts) for _, ts in plan.resized]
+    return launch_forward(kernels, plan, sums, [zs[t] for t in plan.full],
+                          scale[plan.full], plan.bias(xp, zs, scale, shift))
+
+
+def launch_forward(kernels, plan, sums, fulls, full_scale, bias):
+    """The launches of ``fdn_stage_forward`` alone (see
+    :func:`accumulate_kernel`, which prepares their inputs).
+
+    Args:
+        kernels: as :func:`accumulate_kernel`.
+        plan (~sparsemask.functions.fdn_stage_plan.StagePlan): the stage.
+        sums (list of array): the group sum of each resized group, ``(N,
+            C, h_g, w_g)``.
+        fulls (list of array): the output-sized inputs ``(N, C, H, W)``.
+        full_scale (array): their scales, ``(F, C)``.
+        bias (array): ``(N, C)``.
+
+    Returns:
+        array: ``(N, C, H, W)``.
+
+    """
+    xp = backend.get_array_module(bias)
+    kernel = kernels.forward
+    N, C = bias.shape
+    H, W = plan.size
+    tab = plan.device_tables(xp)
+    sums = [xp.ascontiguousarray(z) for z in sums]
+    fulls = [xp.ascontiguousarray(z) for z in fulls]
+    full_ptrs = _pointers(xp, fulls)
+    full_scale = xp.ascontiguousarray(full_scale).reshape(len(fulls), C)
+    bias = xp.ascontiguousarray(bias)
+    out = xp.empty((N, C, H, W), dtype=bias.dtype)
+    i32 = numpy.int32
+    max_groups = getattr(kernel, 'max_groups', MAX_GROUPS)
+    G = len(sums)
+    grid, block = _launch_config(kernel, H * W, N * C)
+    for g0 in range(0, max(G, 1), max_groups):
+        g1 = min(G, g0 + max_groups)
+        first = g0 == 0
+        kernel(grid, block, (
+            _pointers(xp, sums[g0:g1]), tab['low_sizes'][g0:g1],
+            tab['ytab'][g0:g1], tab['yfrac'][g0:g1], tab['xtab'][g0:g1],
+            tab['xfrac'][g0:g1], i32(g1 - g0),
+            full_ptrs if first else full_ptrs[:0], full_scale,
+            i32(len(fulls) if first else 0), bias, i32(not first), out,
+            i32(N * C), i32(C), i32(H), i32(W)))
     return out
 
 
-def transposed_upsample_kernel(kernel, gy, sizes):
-    """``up_t^T(gy)`` with the ``fdn_stage_backward`` CUDA kernel (one
-    launch for every input larger than 1x1; 1x1 inputs are a reduction).
+def transposed_upsample_kernel(kernels, gy, sizes):
+    """``up_t^T(gy)`` with the ``fdn_stage_backward_rows`` and
+    ``fdn_stage_backward_cols`` CUDA kernels: two launches for every
+    resized input at once, no atomics (deterministic).
 
     Args:
-        kernel: a :class:`cupy.RawKernel` or an object with its signature.
+        kernels: an object with ``backward_rows`` and ``backward_cols``
+            kernels (see :func:`accumulate_kernel`).
         gy, sizes: as :func:`transposed_upsample_numpy`.
 
     Returns:
-        list of arrays: ``(N, C, h_t, w_t)`` for each input.
+        list of arrays: ``(N, C, h_t, w_t)`` for each input; inputs of one
+        size share one array, output-sized inputs get ``gy`` itself.
 
     Raises:
         TypeError: if ``gy`` is not float32.
@@ -224,19 +239,30 @@ def transposed_upsample_kernel(kernel, gy, sizes):
     _check_float32(gy=gy)
     gy = xp.ascontiguousarray(gy)
     N, C, H, W = gy.shape
-    downs = [xp.zeros((N, C, h, w), dtype=gy.dtype) for (h, w) in sizes]
-    if any(h * w > 1 for (h, w) in sizes):
-        grid, block = _launch_config(kernel, gy.size)
-        kernel(grid, block, (
-            gy, _pointers(xp, downs), _sizes(xp, sizes),
-            numpy.int32(len(sizes)), numpy.int32(N), numpy.int32(C),
-            numpy.int32(H), numpy.int32(W)))
-    total = None
-    for t, (h, w) in enumerate(sizes):
-        if h * w == 1:
-            if total is None:
-                total = gy.sum(axis=(2, 3), keepdims=True)
-            downs[t] = total
+    plan = stage_plan(sizes, (H, W))
+    downs = [None] * len(sizes)
+    if plan.resized:
+        tab = plan.device_tables(xp)
+        elem_off = plan.tables()['elem_off']
+        NC, R, G = N * C, tab['R'], len(plan.resized)
+        i32 = numpy.int32
+        rows = xp.empty((NC, R, W), dtype=gy.dtype)
+        grid, block = _launch_config(kernels.backward_rows, R * W, NC)
+        kernels.backward_rows(grid, block, (
+            gy, tab['row_ptr'], tab['row_idx'], tab['row_w'], rows, i32(NC),
+            i32(R), i32(H), i32(W)))
+        buf = xp.empty(int(elem_off[-1]) * NC, dtype=gy.dtype)
+        grid, block = _launch_config(kernels.backward_cols,
+                                     int(elem_off[-1]), NC)
+        kernels.backward_cols(grid, block, (
+            rows, tab['low_sizes'], tab['elem_off'], tab['row_off'],
+            tab['col_off'], tab['col_ptr'], tab['col_idx'], tab['col_w'],
+            i32(G), buf, i32(NC), i32(R), i32(W)))
+        for g, ((h, w), ts) in enumerate(plan.resized):
+            d = buf[elem_off[g] * NC:elem_off[g + 1] * NC].reshape(N, C, h, w)
+            for t in ts:
+                downs[t] = d
+    _share_full_and_point(plan, gy, downs)
     return downs
 
 
@@ -302,6 +328,16 @@ class FDNStageFunction(function_node.FunctionNode):
             var = self.running_var.astype(zs[0].dtype, copy=True)
         return mean, var
 
+    def _kernels(self, xp):
+        # the CUDA kernels on a GPU (or the ones given for tests), None for
+        # the NumPy path
+        if self.kernels is not None:
+            return self.kernels
+        if xp is numpy:
+            return None
+        from sparsemask.cuda import fdn_stage_kernels
+        return fdn_stage_kernels()
+
     def forward(self, inputs):
         T = self.n_inputs
         xp = backend.get_array_module(*inputs)
@@ -325,15 +361,11 @@ class FDNStageFunction(function_node.FunctionNode):
             scale = xp.broadcast_to(w[:, None], (T, Ws[0].shape[0]))
             shift = xp.zeros(Ws[0].shape[0], dtype=xs[0].dtype)
         self.zs = zs  # centred when normalizing
-        if self.kernels is not None:
-            y = accumulate_kernel(self.kernels.forward, zs, scale, shift,
-                                  self.size)
-        elif xp is numpy:
+        kernels = self._kernels(xp)
+        if kernels is None:
             y = accumulate_numpy(zs, scale, shift, self.size)
         else:
-            from sparsemask.cuda import fdn_stage_kernels
-            y = accumulate_kernel(fdn_stage_kernels().forward, zs, scale,
-                                  shift, self.size)
+            y = accumulate_kernel(kernels, zs, scale, shift, self.size)
         return y,
 
     def backward(self, indexes, grad_outputs):
@@ -345,15 +377,11 @@ class FDNStageFunction(function_node.FunctionNode):
         gy = grad_outputs[0].array
         xp = backend.get_array_module(gy)
         sizes = [z.shape[2:] for z in self.zs]
-        if self.kernels is not None:
-            downs = transposed_upsample_kernel(self.kernels.backward, gy,
-                                               sizes)
-        elif xp is numpy:
+        kernels = self._kernels(xp)
+        if kernels is None:
             downs = transposed_upsample_numpy(gy, sizes)
         else:
-            from sparsemask.cuda import fdn_stage_kernels
-            downs = transposed_upsample_kernel(
-                fdn_stage_kernels().backward, gy, sizes)
+            downs = transposed_upsample_kernel(kernels, gy, sizes)
         g_sum = gy.sum(axis=(0, 2, 3))
         if self.normalize:
             invstd = self.invstd
@@ -405,8 +433,12 @@ def fdn_stage(xs, Ws, size, gamma=None, beta=None, w=None, normalize=True,
     (paper Theorem 2). Batch normalization, the connection weight, the
     bilinear upsampling (``align_corners=True``, as
     :func:`chainer.functions.resize_images`) and the sum over inputs happen
-    in one pass over the output: on the GPU a single CUDA kernel launch; on
-    the CPU stacked separable-interpolation matmuls.
+    in one pass over the output. Inputs of one size are scaled and summed
+    at their own resolution and resized once (resizing is linear), 1x1
+    inputs fold into a bias, output-sized inputs are added as they are. On
+    the GPU one ``fdn_stage_forward`` launch per four resized sizes, and a
+    backward of two launches without atomics (deterministic); on the CPU
+    stacked separable-interpolation matmuls.
 
     In training mode BN uses the batch statistics of each ``W_t x_t`` and
     updates ``running_mean`` and ``running_var`` in place as

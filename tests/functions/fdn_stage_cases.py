@@ -34,6 +34,17 @@ FIXED = [
     (2, [(4, 1, 1)], (5, 3)),
     (3, [(2, 6, 6)], (6, 6)),
     (4, [(2, 9, 9), (3, 5, 5), (2, 3, 3), (4, 2, 2), (2, 1, 1)], (17, 17)),
+    # a 1xW output: a 1x1 input (bias), resized inputs narrower and wider
+    (2, [(3, 1, 9), (2, 1, 4), (2, 1, 1), (3, 1, 13), (2, 1, 4)], (1, 9)),
+    # an Hx1 output, with an input wider than the output
+    (2, [(3, 9, 1), (2, 4, 1), (2, 1, 1), (2, 3, 2)], (9, 1)),
+    # a 1x1 output: the 1x1 input is output-sized, the others shrink to
+    # their top-left element (align_corners)
+    (3, [(2, 1, 1), (3, 4, 5), (2, 2, 2)], (1, 1)),
+    # inputs larger than the output, and more sizes than one forward launch
+    # of the kernel takes (FDN_MAX_GROUPS 4)
+    (2, [(3, 13, 11), (2, 9, 9), (4, 5, 3), (2, 7, 7), (2, 8, 6),
+         (3, 2, 9), (2, 13, 11)], (7, 7)),
 ]
 
 

@@ -1,5 +1,5 @@
 // Lets a CUDA C kernel that uses only blockIdx/threadIdx/blockDim/gridDim,
-// arithmetic and atomicAdd compile with g++ and run on the CPU. The
+// arithmetic and atomicAdd (1-D blocks, 1-D or 2-D grids) compile with g++ and run on the CPU. The
 // launcher (emulator.py) sets the indices of each (block, thread) and calls
 // the kernel once per thread, serially, so atomicAdd is a plain add.
 #include <cmath>
@@ -14,6 +14,7 @@ static dim3 blockIdx, threadIdx, blockDim, gridDim;
 #define __host__
 #define __forceinline__
 #define __restrict__
+#pragma GCC diagnostic ignored "-Wunknown-pragmas"
 
 static inline float atomicAdd(float* p, float v) {
     float old = *p;
@@ -21,10 +22,11 @@ static inline float atomicAdd(float* p, float v) {
     return old;
 }
 
-extern "C" void cuda_emulator_set(unsigned int gx, unsigned int bx,
+extern "C" void cuda_emulator_set(unsigned int gx, unsigned int gy,
+                                  unsigned int bx, unsigned int by,
                                   unsigned int bdx, unsigned int tx) {
-    gridDim.x = gx; gridDim.y = 1; gridDim.z = 1;
+    gridDim.x = gx; gridDim.y = gy; gridDim.z = 1;
     blockDim.x = bdx; blockDim.y = 1; blockDim.z = 1;
-    blockIdx.x = bx; blockIdx.y = 0; blockIdx.z = 0;
+    blockIdx.x = bx; blockIdx.y = by; blockIdx.z = 0;
     threadIdx.x = tx; threadIdx.y = 0; threadIdx.z = 0;
 }
