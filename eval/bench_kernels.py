@@ -25,7 +25,6 @@ Usage::
 import argparse
 import json
 import os
-import platform
 import time
 import tracemalloc
 
@@ -34,8 +33,11 @@ import numpy
 import chainer
 
 from sparsemask import Connectivity
+from sparsemask.cuda import GPUUnavailableError
+from sparsemask.cuda import require_gpu
 from sparsemask.links import FDNStage
 from sparsemask.utils import atomic_write_text
+from sparsemask.utils.benchmark import device_name
 
 
 # MobileNetV2 at 513x513 (TF SAME padding): channels and sizes of E_1..E_9
@@ -259,17 +261,11 @@ def main():
     parser.add_argument('--out', default='result/bench_kernels.json')
     args = parser.parse_args()
 
-    if args.gpu >= 0:
-        import cupy
-        cupy.cuda.Device(args.gpu).use()
-        xp = cupy
-        device = cupy.cuda.runtime.getDeviceProperties(args.gpu)['name']
-        device = device.decode() if isinstance(device, bytes) else device
-    else:
-        xp = numpy
-        device = 'cpu: {} ({} cores)'.format(platform.processor() or
-                                             platform.machine(),
-                                             os.cpu_count())
+    try:
+        xp = require_gpu(args.gpu) or numpy
+    except GPUUnavailableError as e:
+        raise SystemExit('error: {}'.format(e))
+    device = device_name(args.gpu)
     batch = args.batchsize or (16 if args.gpu >= 0 else 2)
     repeat = args.repeat or (20 if args.gpu >= 0 else 3)
     rng = numpy.random.RandomState(0)

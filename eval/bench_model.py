@@ -75,6 +75,7 @@ import numpy
 import chainer
 import chainer.functions as F
 
+from sparsemask.cuda import require_gpu
 from sparsemask.training import build_model
 from sparsemask.training import ConfigError
 from sparsemask.training import load_config
@@ -390,9 +391,7 @@ def _check_options(args):
 def _device(gpu):
     if gpu < 0:
         return None, numpy
-    if not chainer.backends.cuda.available:
-        raise ConfigError('--gpu {}: CuPy with a CUDA GPU is not available '
-                          'here; use --gpu -1 for the CPU'.format(gpu))
+    require_gpu(gpu)
     device = chainer.get_device('@cupy:{}'.format(gpu))
     device.use()
     return device, device.xp
@@ -606,6 +605,7 @@ def main(argv=None):
     args = parser.parse_intermixed_args(argv)
     args.argv = argv
     try:
+        require_gpu(args.gpu)
         path = args.json or os.path.join(
             ROOT, 'eval', 'results', 'bench_model_{}.json'.format(
                 'gpu' if args.gpu >= 0 else 'cpu'))

@@ -105,6 +105,7 @@ import chainer
 from chainer.training import extensions as chainer_extensions
 
 from sparsemask.connectivity import Connectivity
+from sparsemask.cuda import require_gpu
 from sparsemask.training import build_datasets
 from sparsemask.training import build_model
 from sparsemask.training import ConfigError
@@ -1208,6 +1209,7 @@ def parse_args(argv=None):
     if args.jobs < 1:
         raise ConfigError('--jobs {}: expected a positive number'.format(
             args.jobs))
+    require_gpu(args.gpu)
     if len(set(args.seeds)) < 3:
         raise ConfigError('--seeds {}: expected at least 3 different '
                           'seeds'.format(' '.join(map(str, args.seeds))))

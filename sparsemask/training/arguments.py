@@ -1,6 +1,7 @@
 import argparse
 import os
 
+from sparsemask.cuda import require_gpu
 from sparsemask.training.config import load_config
 from sparsemask.training.report_failure import DEBUG_ENV
 
@@ -69,12 +70,19 @@ def create_communicator(name, gpu):
     Returns:
         tuple: ``(comm, device)``; ``comm`` is None without ChainerMN.
 
+    Raises:
+        GPUUnavailableError: a GPU was requested and CuPy cannot use it
+            (see :func:`sparsemask.cuda.require_gpu`).
+
     """
     if name is None:
+        require_gpu(gpu)
         return None, gpu
     import chainermn
     comm = chainermn.create_communicator(name)
-    return comm, (comm.intra_rank if gpu >= 0 else gpu)
+    device = comm.intra_rank if gpu >= 0 else gpu
+    require_gpu(device)
+    return comm, device
 
 
 def add_trained_model_arguments(parser, name='run'):

@@ -4,15 +4,18 @@ import os
 import sys
 import traceback
 
+from sparsemask.cuda import GPUUnavailableError
 from sparsemask.extensions import NonFiniteLossError
 from sparsemask.training.config import ConfigError
 from sparsemask.utils.one_line import one_line
 
 
 #: Exceptions that are the user's to fix (a config key, a file, the data,
-#: the disk, a divergence): reported as one ``error:`` line. Anything else
-#: is a bug and is reported with its traceback.
-USER_ERRORS = (ConfigError, NonFiniteLossError, OSError, ValueError)
+#: the disk, a divergence, a GPU CuPy cannot use): reported as one
+#: ``error:`` line. Anything else is a bug and is reported with its
+#: traceback.
+USER_ERRORS = (ConfigError, NonFiniteLossError, OSError, ValueError,
+               GPUUnavailableError)
 
 #: Set to a non-empty value to get tracebacks for every error (as --debug).
 DEBUG_ENV = 'SPARSEMASK_DEBUG'

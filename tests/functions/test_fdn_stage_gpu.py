@@ -1,6 +1,10 @@
 """The CuPy path of the fused FDN stage against the NumPy path (GPU only).
 
-Run with ``pytest -m gpu`` on a machine with CUDA and the ``cuda`` extra.
+Run with ``pytest -m gpu`` (or ``--gpu``) on a machine with CUDA and the
+``cuda``/``cuda13`` extra: a missing or broken CuPy is then a failure; in a
+run that does not ask for the GPU tests they are skipped (see
+:mod:`tests.gpu_util`). Real MobileNetV2 stage sizes are in
+``test_fdn_stage_gpu_real_sizes.py``.
 """
 
 import numpy
@@ -14,16 +18,7 @@ from tests.functions.fdn_stage_cases import CASES
 from tests.functions.fdn_stage_cases import degenerate_keys
 from tests.functions.fdn_stage_cases import FIXED
 from tests.functions.fdn_stage_cases import random_case
-
-
-def _cupy():
-    try:
-        import cupy
-        if cupy.cuda.runtime.getDeviceCount() < 1:
-            raise RuntimeError('no device')
-        return cupy
-    except Exception as e:  # no CuPy, or no driver (is_available raises)
-        pytest.skip('CuPy with a CUDA device is needed: {}'.format(e))
+from tests.gpu_util import require_cupy
 
 
 def _run(arrays, size, normalize, train, xp):
@@ -51,9 +46,9 @@ def _run(arrays, size, normalize, train, xp):
 @pytest.mark.parametrize('case', range(len(FIXED) + len(CASES)))
 @pytest.mark.parametrize('normalize', [True, False])
 @pytest.mark.parametrize('train', [True, False])
-def test_cupy_path_matches_numpy_path(case, normalize, train):
+def test_cupy_path_matches_numpy_path(case, normalize, train, request):
     import re
-    cupy = _cupy()
+    cupy = require_cupy(request.config)
     if case < len(FIXED):
         batch, shapes, size = FIXED[case]
     else:
