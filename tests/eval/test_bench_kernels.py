@@ -1,7 +1,6 @@
 """eval/bench_kernels.py: the CPU run, and its GPU-only kernel timing run
 with the CUDA kernels emulated on the CPU (no GPU needed)."""
 
-import importlib.util
 import json
 import os
 import shutil
@@ -13,20 +12,14 @@ import pytest
 
 from sparsemask.cuda import kernel_path
 from tests.functions import cuda_emulator
+from tests.load_script import load_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, 'eval', 'bench_kernels.py')
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location('bench_kernels', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_script()
+bench = load_script('eval/bench_kernels.py')
 
 
 def test_cpu_run_writes_ratios(tmp_path):

@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import os
 import subprocess
@@ -8,6 +7,7 @@ import pytest
 
 from sparsemask.training import build_model
 from sparsemask.training import load_config
+from tests.load_script import load_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -16,14 +16,7 @@ PAPER_ARCH = os.path.join(ROOT, 'configs', 'arch',
                           'sparsemask_mobilenetv2_voc.yaml')
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location('bench_model', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_script()
+bench = load_script('eval/bench_model.py')
 
 
 def _build(mode='retrain', width=0.25, fused=True, arch=PAPER_ARCH,

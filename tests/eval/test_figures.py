@@ -1,4 +1,3 @@
-import importlib.util
 import os
 import re
 import shutil
@@ -15,6 +14,7 @@ from sparsemask.extensions import load_connection_weights
 from sparsemask.extensions import save_connection_weights
 from sparsemask.training import dump_config
 from sparsemask.training import load_config
+from tests.load_script import load_script
 from tests.training.tiny_run import ROOT
 
 FIGURES = os.path.join(ROOT, 'eval', 'figures.py')
@@ -253,10 +253,7 @@ def test_failing_dot_is_a_warning(tmp_path):
 @pytest.fixture(scope='module')
 def figures_module():
     # the script, imported: its errors are checked in this process
-    spec = importlib.util.spec_from_file_location('eval_figures', FIGURES)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(FIGURES, 'eval_figures')
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 import importlib
-import importlib.util
 import json
 import math
 import os
@@ -14,20 +13,14 @@ from sparsemask.training import build_model
 from sparsemask.training import ConfigError
 from sparsemask.training import load_config
 from sparsemask.utils import statistics as stats
+from tests.load_script import load_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, 'eval', 'table1.py')
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location('table1', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-table1 = _load_script()
+table1 = load_script('eval/table1.py')
 
 ROWS = ['unet', 'full', 'sparsemask']
 SEEDS = [10, 11, 12]

@@ -24,8 +24,6 @@ GPU. Run the tests with ``pytest -m gpu`` or ``--gpu`` (see
 """
 
 import gc
-import importlib.util
-import os
 
 import numpy
 import pytest
@@ -37,24 +35,11 @@ from tests.functions.fdn_stage_cases import degenerate_keys
 from tests.functions.fdn_stage_cases import make_stage
 from tests.functions.fdn_stage_cases import run
 from tests.gpu_util import require_cupy
+from tests.load_script import load_script
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-BENCH_SCRIPT = os.path.join(ROOT, 'eval', 'bench_kernels.py')
-
-
-def _load_bench():
-    # eval/ is not a package: load the benchmark script by its path, for
-    # its MobileNetV2 shape table and stage_inputs (it runs nothing on
-    # import)
-    spec = importlib.util.spec_from_file_location('bench_kernels',
-                                                  BENCH_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
+# eval/ is not a package: the benchmark script loaded by its path, for its
+# MobileNetV2 shape table and stage_inputs (it runs nothing on import)
+bench = load_script('eval/bench_kernels.py')
 
 BATCH = 16
 STAGES = (1, 6)
