@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EXTRAS := test,mn,onnx
 
-.PHONY: demo test test-all venv clean-venv
+.PHONY: demo test test-all venv clean-venv offline-bundle
 
 venv: $(STAMP)
 
@@ -44,3 +44,10 @@ test-all: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# A relocatable Python 3.10 environment (interpreter + wheels, CUDA 13 CuPy)
+# for a GPU node without network, split into <= 60 MiB parts; see the header
+# of scripts/offline_bundle.sh. Options: make offline-bundle OFFLINE_BUNDLE_ARGS='--cupy cupy-cuda12x==13.6.0'
+OFFLINE_BUNDLE_ARGS ?=
+offline-bundle: $(STAMP)
+	bash scripts/offline_bundle.sh --python $(PY) --out result/offline_bundle $(OFFLINE_BUNDLE_ARGS)
