@@ -16,16 +16,23 @@ def load(path):
         return {k: f[k] for k in f.files}
 
 
+# The tiny search's encoder rate (0.05, the demo's) on a randomly
+# initialised encoder is at the edge of stability: whether it overflows
+# within 10 iterations depends on rounding (seen: with PIL's resizing in the
+# transform and not with OpenCV's). A resume test needs a run that ends.
+STABLE = ['train.lr_encoder=0.01']
+
+
 def test_search_killed_and_resumed_equals_uninterrupted(tmp_path):
     full = str(tmp_path / 'full')
-    r = run('search.py', full)
+    r = run('search.py', full, *STABLE)
     assert r.returncode == 0, r.stdout
 
     # SIGKILL a second run once it has written a snapshot at a random
     # iteration (it may have gone on a little further when the signal lands)
     killed = str(tmp_path / 'killed')
     k = random.randint(2, 8)
-    proc = subprocess.Popen(command('search.py', killed), cwd=ROOT,
+    proc = subprocess.Popen(command('search.py', killed, *STABLE), cwd=ROOT,
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     target = os.path.join(killed, 'snapshot_iter_{}'.format(k))
@@ -45,10 +52,10 @@ def test_search_killed_and_resumed_equals_uninterrupted(tmp_path):
         f.write(b'PK\x03\x04truncated')
 
     # without --resume the run refuses to overwrite the killed one
-    r = run('search.py', killed)
+    r = run('search.py', killed, *STABLE)
     assert r.returncode != 0 and '--resume' in r.stdout, r.stdout
 
-    r = run('search.py', killed, '--resume')
+    r = run('search.py', killed, '--resume', *STABLE)
     assert r.returncode == 0, r.stdout
     a = load(os.path.join(full, 'model.npz'))
     b = load(os.path.join(killed, 'model.npz'))
