@@ -5,7 +5,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-EXTRAS := test,mn,onnx
+EXTRAS := test,mn,onnx,tasks
 
 .PHONY: demo test test-all venv clean-venv offline-bundle
 
@@ -29,7 +29,7 @@ $(STAMP): setup.py constraints.txt Makefile
 	  echo "creating $(VENV) with $$py"; \
 	  "$$py" -m venv $(VENV); \
 	fi; \
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt "setuptools<74" wheel numpy==1.23.5; \
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt "setuptools<74" wheel numpy==1.23.5 Cython; \
 	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation -c constraints.txt -e ".[$(EXTRAS)]"; \
 	touch $(STAMP)
 

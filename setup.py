@@ -31,7 +31,11 @@ extras_require = {
     'cuda': ['cupy-cuda12x>=13.6,<13.7'],
     'cuda13': ['cupy-cuda13x>=13.6,<13.7'],
     'onnx': ['onnx>=1.18,<1.19', 'onnxruntime'],
-    'tasks': ['pysodmetrics', 'pyedgeeval', 'prettytable'],
+    # saliency (pysodmetrics) and edge (pyEdgeEval's BSDS benchmark)
+    # metrics; pyEdgeEval imports cv2, skimage and scipy without declaring
+    # them
+    'tasks': ['pysodmetrics>=1.4,<1.7', 'pyedgeeval==0.2.8', 'prettytable',
+              'opencv-python-headless', 'scikit-image', 'scipy'],
     'test': ['pytest'],
 }
 

@@ -1,6 +1,13 @@
-"""Evaluates a trained model on a split of its data set with ChainerCV's
-metrics: mIoU, pixel accuracy, mean class accuracy and the IoU of each
-class.
+"""Evaluates a trained model on a split of its data set, with the metrics
+of its ``task``:
+
+- segmentation: ChainerCV's mIoU, pixel accuracy, mean class accuracy and
+  the IoU of each class;
+- saliency: max F_beta (beta^2 = 0.3), mean and adaptive F_beta and MAE of
+  pysodmetrics (the paper's Table 5);
+- edge: ODS, OIS, AP and R50 of pyEdgeEval's BSDS500 benchmark after the
+  standard non-maximum suppression (``--thresholds``, ``--no-nms``; the
+  paper's Table 6).
 
 The model is read from the ``--out`` directory of ``train/retrain.py`` (its
 ``config.yaml``, ``model.npz`` or newest snapshot, and ``arch.yaml``), or
@@ -27,6 +34,7 @@ Examples::
         dataset.voc_dir=~/data/VOC2012
     python eval/evaluate.py result/voc_retrain --gpu 0 \\
         --scales 0.5,0.75,1.0,1.25,1.5,1.75 --flip
+    python eval/evaluate.py result/bsds --gpu 0 --split test
 """
 
 import argparse
@@ -35,8 +43,12 @@ import os
 import sys
 import time
 
+import numpy
+
 import chainer
 
+from sparsemask.evaluations import evaluate_edges
+from sparsemask.evaluations import evaluate_saliency
 from sparsemask.evaluations import evaluate_segmentation
 from sparsemask.training import ConfigError
 from sparsemask.training import load_trained_model
@@ -94,6 +106,12 @@ def make_parser():
                         metavar='S or H,W',
                         help='pad each input to at least this size with '
                         'the mean pixel (the paper\'s Table 1: 513)')
+    parser.add_argument('--thresholds', type=int, default=99,
+                        help='edge: the number of thresholds of the BSDS '
+                        'benchmark (default: 99)')
+    parser.add_argument('--no-nms', action='store_true',
+                        help='edge: no non-maximum suppression before the '
+                        'benchmark')
     parser.add_argument('--n-images', type=int, default=None,
                         help='evaluate the first N images only')
     parser.add_argument('--json', default=None,
@@ -152,6 +170,31 @@ def format_table(result, label_names):
     return '\n'.join(lines)
 
 
+def format_binary_table(result, task):
+    """The results of a saliency or edge evaluation as text.
+
+    Args:
+        result (dict): what :func:`evaluate_saliency` or
+            :func:`evaluate_edges` returned.
+        task (str): ``'saliency'`` or ``'edge'``.
+
+    Returns:
+        str: the table.
+
+    """
+    if task == 'saliency':
+        rows = (('max F_beta', 'max_fbeta'), ('mean F_beta', 'mean_fbeta'),
+                ('adaptive F_beta', 'adaptive_fbeta'), ('MAE', 'mae'))
+    else:
+        rows = (('ODS', 'ods'), ('OIS', 'ois'), ('AP', 'ap'), ('R50', 'r50'))
+    return '\n'.join('{:<16} {}'.format(name, _number(result[key]))
+                     for name, key in rows)
+
+
+def _number(value):
+    return '-' if value is None or value != value else '{:.4f}'.format(value)
+
+
 def _pct(value):
     return '-' if value != value else '{:.2f}'.format(100 * value)
 
@@ -194,9 +237,20 @@ def evaluate(args, log=sys.stdout):
     model, config = load_trained_model(
         out=args.run, config=args.config, model=args.model, arch=args.arch,
         overrides=args.overrides)
+    if args.thresholds < 1:
+        raise ConfigError('--thresholds must be >= 1, not {}'.format(
+            args.thresholds))
+    task = config['task']
     split = args.split or config['dataset']['val_split']
-    dataset, label_names = build_dataset(config['dataset'], split)
-    if len(label_names) != model.n_class:
+    dataset, label_names = build_dataset(config['dataset'], split,
+                                         task=task)
+    if task != 'segmentation':
+        if model.n_class != 1:
+            raise ConfigError(
+                'the model predicts {} classes but the {} task needs one '
+                'map (a model trained with task: {})'.format(
+                    model.n_class, task, task))
+    elif len(label_names) != model.n_class:
         raise ConfigError(
             'the model predicts {} classes but the {} data set has {} ({}); '
             'is it the data set the model was trained on?'.format(
@@ -213,32 +267,51 @@ def evaluate(args, log=sys.stdout):
     if is_writer and sys.stderr.isatty():
         progress = _Progress(sys.stderr)
     start = time.time()
-    result = evaluate_segmentation(
-        model, dataset, model.n_class, scales=args.scales, flip=args.flip,
-        pad_to=args.pad_to, comm=comm, progress=progress)
+    kwargs = dict(scales=args.scales, flip=args.flip, pad_to=args.pad_to,
+                  comm=comm, progress=progress)
+    if task == 'saliency':
+        result = evaluate_saliency(model, dataset, **kwargs)
+    elif task == 'edge':
+        result = evaluate_edges(model, dataset, thresholds=args.thresholds,
+                                nms=not args.no_nms, **kwargs)
+    else:
+        result = evaluate_segmentation(model, dataset, model.n_class,
+                                       **kwargs)
     seconds = time.time() - start
     protocol = protocol_name(args.scales, args.flip, args.pad_to)
     report = {
+        'task': task,
         'split': split,
         'n_images': len(dataset),
         'protocol': protocol,
         'scales': list(args.scales),
         'flip': args.flip,
         'pad_to': None if args.pad_to is None else list(args.pad_to),
-        'miou': result['miou'],
-        'pixel_accuracy': result['pixel_accuracy'],
-        'mean_class_accuracy': result['mean_class_accuracy'],
-        'iou': {name: _json_float(v)
-                for name, v in zip(label_names, result['iou'])},
-        'class_accuracy': {name: _json_float(v) for name, v in
-                           zip(label_names, result['class_accuracy'])},
-        'confusion': result['confusion'].tolist(),
+    }
+    if task == 'segmentation':
+        report.update({
+            'miou': result['miou'],
+            'pixel_accuracy': result['pixel_accuracy'],
+            'mean_class_accuracy': result['mean_class_accuracy'],
+            'iou': {name: _json_float(v)
+                    for name, v in zip(label_names, result['iou'])},
+            'class_accuracy': {name: _json_float(v) for name, v in
+                               zip(label_names, result['class_accuracy'])},
+            'confusion': result['confusion'].tolist(),
+        })
+    else:
+        if task == 'edge':
+            report.update(nms=not args.no_nms,
+                          n_thresholds=args.thresholds)
+        report.update({key: _json_value(value)
+                       for key, value in result.items()})
+    report.update({
         'model': os.path.abspath(args.model) if args.model else
         os.path.abspath(args.run),
         'dataset': config['dataset']['name'],
         'processes': 1 if comm is None else comm.size,
         'seconds': seconds,
-    }
+    })
     if is_writer:
         path = args.json
         if path is None:
@@ -249,7 +322,10 @@ def evaluate(args, log=sys.stdout):
         log.write('{} images of {} {} ({}), {:.1f} s\n'.format(
             len(dataset), config['dataset']['name'], split, protocol,
             seconds))
-        log.write(format_table(result, label_names) + '\n')
+        if task == 'segmentation':
+            log.write(format_table(result, label_names) + '\n')
+        else:
+            log.write(format_binary_table(result, task) + '\n')
         log.write('results in {}\n'.format(path))
     return report
 
@@ -257,6 +333,19 @@ def evaluate(args, log=sys.stdout):
 def _json_float(value):
     value = float(value)
     return None if value != value else value
+
+
+def _json_value(value):
+    # a metric, a curve or a count as JSON (NaN: null)
+    if isinstance(value, (list, tuple)) or hasattr(value, 'tolist'):
+        value = numpy.asarray(value).tolist()
+        if isinstance(value, list):
+            return [_json_value(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, numpy.integer)):
+        return int(value)
+    return _json_float(value)
 
 
 def main(argv=None):

@@ -14,7 +14,9 @@
 ``--run DIR`` (the ``--out`` directory of ``train/retrain.py``):
 
 - ``predictions.png``: the first ``--n-images`` images of the validation
-  split, each with its ground truth and the model's prediction;
+  split, each with its ground truth and the model's prediction (saliency:
+  the saliency map; edges: the edge map before and after the non-maximum
+  suppression);
 - ``architecture.png`` (``run_architecture.png`` if ``--search`` is given
   and has another architecture): the architecture of the model.
 
@@ -290,22 +292,29 @@ def _run_figures(run, out, n_images, overrides, search_arch, written, log):
     if n_images == 0:
         return
     split = config['dataset']['val_split']
+    task = config['task']
     dataset, label_names = build_dataset(config['dataset'], split,
-                                         key='dataset.val_split')
+                                         key='dataset.val_split', task=task)
     if len(dataset) == 0:
         raise ConfigError('the {} split of the {} data set is empty'.format(
             split, config['dataset']['name']))
     indices = list(range(min(n_images, len(dataset))))
-    fig, accuracies = _prediction_figure(model, dataset, indices,
-                                         label_names)
     images = '{} image{}'.format(len(indices), 's' if len(indices) > 1
                                  else '')
+    if task == 'segmentation':
+        fig, accuracies = _prediction_figure(model, dataset, indices,
+                                             label_names)
+        print('predictions of {} of the {} split: pixel accuracy {}'
+              .format(images, split, ' '.join(
+                  '-' if a is None else '{:.3f}'.format(a)
+                  for a in accuracies)), file=log)
+    else:
+        fig, errors = _map_figure(model, dataset, indices, task)
+        print('predictions of {} of the {} split: mean absolute error {}'
+              .format(images, split, ' '.join(
+                  '{:.3f}'.format(e) for e in errors)), file=log)
     fig.suptitle('{}: the first {} of the {} split'.format(run, images,
                                                            split))
-    print('predictions of {} of the {} split: pixel accuracy {}'
-          .format(images, split, ' '.join(
-              '-' if a is None else '{:.3f}'.format(a)
-              for a in accuracies)), file=log)
     _save(fig, os.path.join(out, 'predictions.png'), written, log)
 
 
@@ -356,6 +365,48 @@ def _prediction_figure(model, dataset, indices, label_names):
                bbox_to_anchor=(0.5, 0.0), ncol=min(len(handles), 4),
                frameon=False, fontsize='small')
     return fig, accuracies
+
+
+def _map_figure(model, dataset, indices, task):
+    # saliency: image, mask, saliency map; edges: image, the annotators'
+    # consensus (grey: ignored), edge map, edge map after NMS
+    from chainercv.visualizations import vis_image
+    from matplotlib import pyplot as plt
+
+    from sparsemask.evaluations import edge_nms
+    from sparsemask.evaluations import predict_probabilities
+
+    columns = 3 if task == 'saliency' else 4
+    # (edges drawn black on white, as in the BSDS figures)
+    cmap = 'gray' if task == 'saliency' else 'gray_r'
+    fig, axes = plt.subplots(len(indices), columns, squeeze=False,
+                             figsize=(3.0 * columns, 3.0 * len(indices) + 0.4))
+    errors = []
+    for row, i in enumerate(indices):
+        img, gt = dataset[i]
+        prob = predict_probabilities(model, img)[0]
+        valid = gt >= 0
+        error = float(numpy.abs(prob - gt)[valid].mean()) if valid.any() \
+            else float('nan')
+        errors.append(error)
+        vis_image(img, ax=axes[row, 0])
+        axes[row, 0].set_title('image {} ({}x{})'.format(
+            i, img.shape[2], img.shape[1]), fontsize='medium')
+        shown = numpy.where(valid, gt, 0.5).astype(numpy.float32)
+        axes[row, 1].imshow(shown, cmap=cmap, vmin=0, vmax=1)
+        axes[row, 1].set_title(
+            'ground truth' if task == 'saliency' else
+            'edges (grey: ignored)', fontsize='medium')
+        axes[row, 2].imshow(prob, cmap=cmap, vmin=0, vmax=1)
+        axes[row, 2].set_title('{} map (MAE {:.3f})'.format(
+            task, error), fontsize='medium')
+        if task == 'edge':
+            axes[row, 3].imshow(edge_nms(prob), cmap=cmap, vmin=0, vmax=1)
+            axes[row, 3].set_title('after NMS', fontsize='medium')
+        for ax in axes[row]:
+            ax.set_axis_off()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
+    return fig, errors
 
 
 if __name__ == '__main__':

@@ -240,8 +240,13 @@ class Table1(object):
         """The resolved config of a training: ``--config``, the --quick and
         command-line overrides, then ``extra``."""
         always = ALWAYS + ([] if self.args.plots else ['log.plots=false'])
-        return load_config(self.args.config,
-                           self.overrides + always + list(extra))
+        config = load_config(self.args.config,
+                             self.overrides + always + list(extra))
+        if config['task'] != 'segmentation':
+            raise ConfigError(
+                'task = {!r}: the table compares segmentation decoders by '
+                'mIoU (task: segmentation)'.format(config['task']))
+        return config
 
     # ------------------------------------------------------------ workers
     def start_workers(self):

@@ -132,6 +132,11 @@ def demo(args):
 
     """
     config = load_config(args.config, args.overrides)
+    if config['task'] != 'segmentation':
+        raise ConfigError(
+            'task = {!r}: the demo compares segmentation decoders by mIoU; '
+            'for saliency and edges run train/search.py and train/retrain.py '
+            '(README, "Other tasks")'.format(config['task']))
     if args.jobs < 1:
         raise ConfigError('--jobs {}: expected a positive number'.format(
             args.jobs))

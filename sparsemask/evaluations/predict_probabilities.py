@@ -23,12 +23,13 @@ def predict_probabilities(model, img, scales=(1.0,), flip=False,
     round(scale * W)``, normalised with the model's mean and std, padded
     evenly on both sides to at least ``pad_to`` with the mean pixel (0
     after normalisation; the authors' evaluation pads VOC images to 513
-    so, ``dataset.py`` of wuhuikai/SparseMask), and, with ``flip``, also mirrored left to right. The logits of
-    each input are cropped to the unpadded area, mirrored back, resized to
-    ``H x W`` (bilinear, as :func:`chainer.functions.resize_images`) and
-    turned into probabilities by a softmax; the result is the mean of those
-    probabilities (the protocol of the paper's Table 2 with scales 0.5 to
-    1.75 and flips).
+    so, ``dataset.py`` of wuhuikai/SparseMask), and, with ``flip``, also
+    mirrored left to right. The logits of each input are cropped to the
+    unpadded area, mirrored back, resized to ``H x W`` (bilinear, as
+    :func:`chainer.functions.resize_images`) and turned into probabilities
+    by a softmax (a sigmoid for one channel); the result is the mean of
+    those probabilities (the protocol of the paper's Table 2 with scales
+    0.5 to 1.75 and flips).
 
     Args:
         model (~chainer.Link): a segmentation model with ``mean``, ``std``
@@ -41,7 +42,9 @@ def predict_probabilities(model, img, scales=(1.0,), flip=False,
             least; ``None`` for no padding.
 
     Returns:
-        numpy.ndarray: float32 probabilities ``(C, H, W)``.
+        numpy.ndarray: float32 probabilities ``(C, H, W)``; for a model
+        with one output channel (saliency, edges) the sigmoid instead of
+        the softmax, ``(1, H, W)``.
 
     """
     if not scales:
@@ -80,7 +83,10 @@ def predict_probabilities(model, img, scales=(1.0,), flip=False,
                     (logits[:1], logits[1:, :, :, ::-1]), axis=0)
             if scaled != size:
                 logits = F.resize_images(logits, size)
-            prob = F.softmax(logits, axis=1).array.sum(axis=0)
+            if logits.shape[1] == 1:
+                prob = F.sigmoid(logits).array.sum(axis=0)
+            else:
+                prob = F.softmax(logits, axis=1).array.sum(axis=0)
         total = prob if total is None else total + prob
         n += len(batch)
     return chainer.backends.cuda.to_cpu(total / n).astype(numpy.float32)

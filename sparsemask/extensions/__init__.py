@@ -1,5 +1,6 @@
 """Trainer extensions of the search and the retraining."""
 
+from sparsemask.extensions.binary_map_evaluator import BinaryMapEvaluator  # NOQA
 from sparsemask.extensions.clip_connection_weights import ClipConnectionWeights  # NOQA
 from sparsemask.extensions.fail_on_non_finite import FailOnNonFinite  # NOQA
 from sparsemask.extensions.fail_on_non_finite import NonFiniteLossError  # NOQA

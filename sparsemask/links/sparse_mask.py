@@ -193,7 +193,9 @@ class SparseMask(chainer.Chain):
                 [0, 255].
 
         Returns:
-            list of numpy.ndarray: int32 label maps ``(H, W)``.
+            list of numpy.ndarray: int32 label maps ``(H, W)``; with
+            ``n_class == 1`` (a saliency or edge map) 1 where the sigmoid
+            of the logit is at least 0.5, else 0.
 
         """
         labels = []
@@ -204,6 +206,9 @@ class SparseMask(chainer.Chain):
             with chainer.using_config('train', False), \
                     chainer.no_backprop_mode():
                 score = self.forward(x).array[0]
-            label = self.xp.argmax(score, axis=0).astype(numpy.int32)
+            if self.n_class == 1:
+                label = (score[0] >= 0).astype(numpy.int32)
+            else:
+                label = self.xp.argmax(score, axis=0).astype(numpy.int32)
             labels.append(chainer.backends.cuda.to_cpu(label))
         return labels

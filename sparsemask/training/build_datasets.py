@@ -4,7 +4,7 @@ from sparsemask.training.build_dataset import DATASETS  # NOQA
 from sparsemask.training.config import ConfigError
 
 
-def build_datasets(dataset_config):
+def build_datasets(dataset_config, task='segmentation'):
     """Builds the training and validation sets named by ``dataset.name``.
 
     They are the splits ``dataset.train_split`` and ``dataset.val_split``
@@ -15,6 +15,7 @@ def build_datasets(dataset_config):
 
     Args:
         dataset_config (dict): the ``dataset`` section of the config.
+        task (str): the config's ``task`` (see :func:`build_dataset`).
 
     Returns:
         tuple: ``(train, val, label_names)``; examples are ``(img, label)``
@@ -33,14 +34,14 @@ def build_datasets(dataset_config):
     val_split = dataset_config['val_split']
     holdout = dataset_config['holdout']
     # both splits, before any data is read
-    check_split(dataset_config, train_split, 'dataset.train_split')
+    check_split(dataset_config, train_split, 'dataset.train_split', task)
     if holdout is None:
-        check_split(dataset_config, val_split, 'dataset.val_split')
+        check_split(dataset_config, val_split, 'dataset.val_split', task)
     train, label_names = build_dataset(dataset_config, train_split,
-                                       'dataset.train_split')
+                                       'dataset.train_split', task)
     if holdout is None:
         val, _ = build_dataset(dataset_config, val_split,
-                               'dataset.val_split')
+                               'dataset.val_split', task)
     else:
         if holdout >= len(train):
             raise ConfigError(

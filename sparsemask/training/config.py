@@ -187,6 +187,9 @@ class Option(object):
 
 _BACKBONES = ('mobilenetv2', 'resnet50', 'resnet101', 'vgg16')
 
+#: The values of the top-level key ``task``.
+TASKS = ('segmentation', 'saliency', 'edge')
+
 
 def _path(doc):
     return Option(None, 'str', nullable=True, doc=doc)
@@ -199,13 +202,20 @@ def _positive(default, doc='', nullable=False):
 #: Every valid key, with its default, type and range. A config file and the
 #: command line override the defaults; any other key is an error.
 SCHEMA = {
+    'task': Option('segmentation', 'str', choices=TASKS,
+                   doc='segmentation: softmax over classes, mIoU; '
+                       'saliency: one sigmoid map, BCE, max F_beta and MAE; '
+                       "edge: one sigmoid map, HED's class-balanced BCE, "
+                       'ODS/OIS/AP/R50'),
     'dataset': {
         'name': Option('synthetic', 'str',
-                       choices=('synthetic', 'voc', 'ade20k', 'folder')),
+                       choices=('synthetic', 'voc', 'ade20k', 'folder',
+                                'msrab', 'bsds500')),
         # any name here; the data set's own splits are checked when it is
         # built (build_dataset): voc: trainaug (VOC + SBD), train, val,
         # trainval; ade20k and synthetic: train, val; folder: any
-        # <split>.txt in folder_dir
+        # <split>.txt in folder_dir; msrab: train, val, test; bsds500:
+        # train, val, test, trainval
         'train_split': Option('train', 'str'),
         'val_split': Option('val', 'str'),
         'voc_dir': _path('.../VOCdevkit/VOC2012'),
@@ -215,6 +225,14 @@ SCHEMA = {
         'folder_dir': _path('a folder with images/, labels/, classes.txt '
                             'and <split>.txt (FolderSemanticSegmentation'
                             'Dataset)'),
+        'msrab_dir': _path('the MSRA-B folder: <id>.jpg, <id>.png and '
+                           'the *_cvpr2013.txt split lists'),
+        'bsds_dir': _path('.../BSR/BSDS500/data (images/, groundTruth/)'),
+        'edge_eta': Option(0.5, 'float', minimum=0, maximum=1,
+                           exclusive=True,
+                           doc='edge: a pixel is an edge where at least '
+                               'this fraction of the annotators drew one, '
+                               'ignored where fewer (but some) did'),
         'n_train': _positive(512, 'synthetic only'),
         'n_val': _positive(64, 'synthetic only'),
         'size': Option(64, 'int', minimum=8, doc='synthetic only: side'),
@@ -280,6 +298,9 @@ SCHEMA = {
         'scale_range': Option([0.5, 2.0], 'float_pair', minimum=0,
                               exclusive=True),
         'flip': Option(True, 'bool'),
+        'rotate': Option(False, 'bool',
+                         doc="also rotate by one of HED's 16 angles "
+                             '(k * 22.5 degrees; its BSDS500 augmentation)'),
         'lr_encoder': Option(0.005, 'float', minimum=0),
         'lr_decoder': Option(0.05, 'float', minimum=0),
         'lr_power': Option(0.9, 'float', minimum=0),
@@ -332,16 +353,37 @@ SCHEMA = {
         'progress_bar': Option(None, 'bool', nullable=True,
                                doc='None: only when stdout is a terminal'),
         'plots': Option(True, 'bool',
-                        doc='draw loss.png and miou.png at every log entry '
-                            '(when matplotlib is installed)'),
+                        doc='draw loss.png and the validation metric '
+                            '(miou.png, max_fbeta.png or ods.png) at every '
+                            'log entry (when matplotlib is installed)'),
     },
 }
 
 
 def _defaults(schema):
-    return {section: {key: copy.deepcopy(option.default)
-                      for key, option in options.items()}
-            for section, options in schema.items()}
+    return {name: copy.deepcopy(entry.default) if isinstance(entry, Option)
+            else {key: copy.deepcopy(option.default)
+                  for key, option in entry.items()}
+            for name, entry in schema.items()}
+
+
+def config_items(config):
+    """Yields ``(name, value)`` for every key of a configuration, sections
+    flattened: ``('task', ...)``, ``('model.backbone', ...)``, ...
+
+    Args:
+        config (dict): a resolved configuration.
+
+    Yields:
+        tuple: the dotted name and the value.
+
+    """
+    for name, entry in config.items():
+        if isinstance(entry, dict):
+            for key, value in entry.items():
+                yield name + '.' + key, value
+        else:
+            yield name, entry
 
 
 #: Every valid key with its default (the values of :data:`SCHEMA`).
@@ -366,14 +408,19 @@ def _merge(config, update, source, prefix=''):
 
 def _check(config, schema, source):
     # every key of ``config`` against its option, in place
-    for section, options in schema.items():
+    for name, entry in schema.items():
+        if isinstance(entry, Option):
+            where, options = config, {name: entry}
+        else:
+            where, options = config[name], entry
         for key, option in options.items():
-            value = config[section][key]
+            value = where[key]
             try:
-                config[section][key] = option.check(value)
+                where[key] = option.check(value)
             except ValueError as e:
-                raise ConfigError('{}: {}.{} = {}: expected {}'.format(
-                    source, section, key, _show(value), e))
+                raise ConfigError('{}: {} = {}: expected {}'.format(
+                    source, key if where is config else name + '.' + key,
+                    _show(value), e))
 
 
 def _show(value):

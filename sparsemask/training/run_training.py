@@ -14,6 +14,7 @@ from chainercv.links import PixelwiseSoftmaxClassifier
 
 from sparsemask.datasets.random_transform_dataset import \
     RandomTransformDataset
+from sparsemask.extensions import BinaryMapEvaluator
 from sparsemask.extensions import ClipConnectionWeights
 from sparsemask.extensions import FailOnNonFinite
 from sparsemask.extensions import PolyLearningRate
@@ -21,9 +22,11 @@ from sparsemask.extensions import Pruning
 from sparsemask.extensions import SnapshotRetention
 from sparsemask.extensions import SparseLoss
 from sparsemask.iterators import EpochShuffleOrderSampler
+from sparsemask.links import PixelwiseSigmoidClassifier
 from sparsemask.training.build_datasets import build_datasets
 from sparsemask.training.build_model import build_model
 from sparsemask.training.build_model import search_topk
+from sparsemask.training.config import config_items
 from sparsemask.training.config import ConfigError
 from sparsemask.training.config import dump_config
 from sparsemask.training.config import load_config
@@ -36,6 +39,14 @@ from sparsemask.utils.atomic_write import atomic_write_text
 
 
 SNAPSHOT = 'snapshot_iter_{.updater.iteration}'
+
+#: what the validation reports for each task (``val/main/<key>``), printed
+#: in the log; the first is plotted (``<key>.png``)
+VALIDATION = {
+    'segmentation': ('miou', 'pixel_accuracy'),
+    'saliency': ('max_fbeta', 'mae'),
+    'edge': ('ods', 'ois', 'ap'),
+}
 
 
 class _PlainStream(object):
@@ -82,17 +93,21 @@ def _check_out(out, resume, config, mode, log):
         except ConfigError as e:
             raise ConfigError('--resume: cannot read the configuration the '
                               'run started with: {}'.format(e))
-        changed = [(section, key, old[section][key], config[section][key])
-                   for section in config for key in config[section]
-                   if old[section][key] != config[section][key]]
-        fixed = [c for c in changed if c[0] in ('model', 'dataset')]
+        before = dict(config_items(old))
+        changed = [(name, before[name], value)
+                   for name, value in config_items(config)
+                   if before[name] != value]
+        fixed = [c for c in changed
+                 if c[0] == 'task' or c[0].split('.')[0] in (
+                     'model', 'dataset')]
         if fixed:
             raise ConfigError(
-                '--resume: the model and the data set must be those the run '
-                'in {} started with; changed: {}'.format(out, '; '.join(
-                    '{}.{}: {!r} -> {!r}'.format(*c) for c in fixed)))
+                '--resume: the task, the model and the data set must be '
+                'those the run in {} started with; changed: {}'.format(
+                    out, '; '.join('{}: {!r} -> {!r}'.format(*c)
+                                   for c in fixed)))
         for c in changed:
-            log.write('note: resuming with {}.{} changed from {!r} to '
+            log.write('note: resuming with {} changed from {!r} to '
                       '{!r}\n'.format(*c))
         return
     if snapshots:
@@ -181,6 +196,7 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
 
     """
     is_writer = comm is None or comm.rank == 0
+    task = config['task']
     tc = config['train']
     lc = config['log']
     config_text = '# train/{}.py\n'.format(mode) + dump_config(config)
@@ -189,7 +205,7 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
 
     # data
     if is_writer:
-        train, val, label_names = build_datasets(config['dataset'])
+        train, val, label_names = build_datasets(config['dataset'], task)
     else:
         train = val = label_names = None
     if comm is not None:
@@ -197,7 +213,8 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         label_names = comm.bcast_obj(label_names)
         train = chainermn.scatter_dataset(train, comm, shuffle=True,
                                           seed=tc['seed'])
-    n_class = len(label_names)
+    # saliency and edges: one sigmoid map
+    n_class = len(label_names) if task == 'segmentation' else 1
 
     chainer.global_config.dtype = numpy.float32
     numpy.random.seed(tc['seed'])
@@ -208,7 +225,11 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
     if device >= 0:
         chainer.cuda.get_device_from_id(device).use()
         model.to_gpu()
-    classifier = PixelwiseSoftmaxClassifier(model, ignore_label=-1)
+    if task == 'segmentation':
+        classifier = PixelwiseSoftmaxClassifier(model, ignore_label=-1)
+    else:
+        classifier = PixelwiseSigmoidClassifier(
+            model, class_balanced=task == 'edge')
 
     # the data and the model are built before anything is written into out
     resume_from = None
@@ -230,7 +251,8 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
     crop = tc['crop_size']
     transform = SegmentationTrainTransform(
         model.mean, model.std, (crop, crop) if isinstance(crop, int) else crop,
-        scale_range=tuple(tc['scale_range']), flip=tc['flip'])
+        scale_range=tuple(tc['scale_range']), flip=tc['flip'],
+        rotate=tc['rotate'])
     rank = 0 if comm is None else comm.rank
     train = RandomTransformDataset(train, transform,
                                    seed=tc['seed'] * 1000 + rank)
@@ -291,9 +313,13 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
             val, 1, repeat=False, shuffle=False)
     else:
         val_iter = None
-    trainer.extend(
-        SemanticSegmentationEvaluator(val_iter, model, label_names, comm=comm),
-        name='val', trigger=_every_or_last(eval_interval, max_iter))
+    if task == 'segmentation':
+        evaluator = SemanticSegmentationEvaluator(val_iter, model,
+                                                  label_names, comm=comm)
+    else:
+        evaluator = BinaryMapEvaluator(val_iter, model, task)
+    trainer.extend(evaluator, name='val',
+                   trigger=_every_or_last(eval_interval, max_iter))
 
     trainer.extend(
         extensions.snapshot(filename=SNAPSHOT, autoload=False,
@@ -311,8 +337,8 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         entries = ['epoch', 'iteration', 'main/loss']
         if mode == 'search':
             entries += ['main/sparse_loss']
-        entries += ['val/main/miou', 'val/main/pixel_accuracy',
-                    'lr/decoder', 'elapsed_time']
+        entries += ['val/main/' + key for key in VALIDATION[task]]
+        entries += ['lr/decoder', 'elapsed_time']
         trainer.extend(extensions.PrintReport(entries, out=log),
                        trigger=log_trigger)
         if lc['plots'] and extensions.PlotReport.available():
@@ -321,9 +347,10 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
             trainer.extend(extensions.PlotReport(
                 losses, 'iteration', trigger=log_trigger,
                 filename='loss.png'))
+            followed = VALIDATION[task][0]
             trainer.extend(extensions.PlotReport(
-                ['val/main/miou'], 'iteration', trigger=log_trigger,
-                filename='miou.png'))
+                ['val/main/' + followed], 'iteration', trigger=log_trigger,
+                filename=followed + '.png'))
         progress = lc['progress_bar']
         if progress is None:
             progress = tty

@@ -2,6 +2,7 @@ import numpy
 import PIL.Image
 
 from chainercv.transforms import resize
+from chainercv.transforms import rotate
 
 
 class SegmentationTrainTransform(object):
@@ -21,11 +22,16 @@ class SegmentationTrainTransform(object):
             (0.5-2.0 in the paper); one factor scales both axes.
         flip (bool): flip left-right with probability 0.5.
         ignore_label (int): the label of padded pixels.
+        rotate (bool): also rotate by one of HED's 16 angles (multiples of
+            22.5 degrees, each with probability 1/16; HED's augmentation of
+            BSDS500), after the scaling: the image bilinearly, the label by
+            nearest neighbour, on a canvas that holds the whole rotated
+            image, the corners the mean pixel and ignored.
 
     """
 
     def __init__(self, mean, std, crop_size, scale_range=(0.5, 2.0),
-                 flip=True, ignore_label=-1):
+                 flip=True, ignore_label=-1, rotate=False):
         self.mean = numpy.asarray(mean, dtype=numpy.float32).reshape(3, 1, 1)
         self.std = numpy.asarray(std, dtype=numpy.float32).reshape(3, 1, 1)
         if isinstance(crop_size, int):
@@ -37,6 +43,7 @@ class SegmentationTrainTransform(object):
                              '0 < low <= high, not {}'.format(scale_range))
         self.flip = flip
         self.ignore_label = ignore_label
+        self.rotate = rotate
 
     def __call__(self, in_data, rng):
         """Transforms one example.
@@ -64,6 +71,11 @@ class SegmentationTrainTransform(object):
             label = resize(shifted, size, PIL.Image.NEAREST)[0]
             label = numpy.rint(label).astype(numpy.int32) + self.ignore_label
         x = (img - self.mean) / self.std
+        if self.rotate:
+            # (drawn only when asked: without it, the draws are the same)
+            angle = 22.5 * rng.randint(16)
+            if angle:
+                x, label = self._rotated(x, label, angle)
         ch, cw = self.crop_size
         h, w = label.shape
         ph, pw = max(ch - h, 0), max(cw - w, 0)
@@ -81,3 +93,18 @@ class SegmentationTrainTransform(object):
             label = label[:, ::-1]
         return (numpy.ascontiguousarray(x, dtype=numpy.float32),
                 numpy.ascontiguousarray(label, dtype=numpy.int32))
+
+    def _rotated(self, x, label, angle):
+        # counter-clockwise; 0 outside (the mean pixel after normalisation)
+        if angle % 90 == 0:
+            # exact (an interpolating rotation blurs and pads by a pixel)
+            k = int(angle // 90)
+            return (numpy.rot90(x, k, axes=(1, 2)),
+                    numpy.rot90(label, k))
+        x = rotate(x, angle, expand=True, fill=0,
+                   interpolation=PIL.Image.BILINEAR)
+        shifted = (label - self.ignore_label)[None].astype(numpy.float32)
+        label = rotate(shifted, angle, expand=True, fill=0,
+                       interpolation=PIL.Image.NEAREST)[0]
+        label = numpy.rint(label).astype(numpy.int32) + self.ignore_label
+        return x.astype(numpy.float32), label

@@ -292,3 +292,119 @@ def assert_size_mismatch(dataset, index, label_path, image_path):
     assert str(e.value) == message
     dataset.slice[:, 'img'][index]
     return message
+
+
+# MSRA-B: MSRA-B.zip (<id>.jpg and <id>.png side by side) with DRFI's split
+# lists, or NLDF's image/ + annotation/ variant
+
+MSRAB_SPLITS = {'train': ['0_1_1339', '0_24_24071', '1_45_45397'],
+                'val': ['2_53_53011', '3_95_95085'],
+                'test': ['4_118_118522', '5_133_133906']}
+MSRAB_LISTS = {'train': 'train_cvpr2013.txt', 'val': 'valid_cvpr2013.txt',
+               'test': 'test_cvpr2013.txt'}
+# the k-th id of a split has a mask PNG of mode MSRAB_MASK_MODES[k % 3]
+MSRAB_MASK_MODES = ('L', 'RGB', 'P')
+
+
+def msrab_mask_for(name, size=SIZE):
+    """The boolean saliency mask written for ``name``: random pixels, with
+    both values present."""
+    mask = _rng('msrab' + name).rand(*size) < 0.4
+    mask[0, 0], mask[0, 1] = True, False
+    return mask
+
+
+def write_mask_png(path, mask, mode='L'):
+    """A 0/255 saliency mask PNG: greyscale (``'L'``), RGB (white on black)
+    or palette (``'P'``: index 0 black, index 1 white, the pixel values are
+    the indices 0 and 1)."""
+    _makedirs(path)
+    mask = numpy.asarray(mask, dtype=bool)
+    if mode == 'L':
+        img = PIL.Image.fromarray(mask.astype(numpy.uint8) * 255, mode='L')
+    elif mode == 'RGB':
+        img = PIL.Image.fromarray(
+            numpy.repeat(mask[:, :, None], 3, axis=2).astype(numpy.uint8) *
+            255, mode='RGB')
+    elif mode == 'P':
+        img = PIL.Image.fromarray(mask.astype(numpy.uint8), mode='P')
+        img.putpalette([0, 0, 0, 255, 255, 255] + [0, 0, 0] * 254)
+    else:
+        raise ValueError(mode)
+    img.save(path)
+
+
+def msrab_files(root, name, layout='flat'):
+    """``(image path, mask path)`` of ``name`` in an MSRA-B folder."""
+    if layout == 'flat':
+        return (os.path.join(root, name + '.jpg'),
+                os.path.join(root, name + '.png'))
+    return (os.path.join(root, 'image', name + '.jpg'),
+            os.path.join(root, 'annotation', name + '.png'))
+
+
+def make_msrab(root, splits=MSRAB_SPLITS, layout='flat', list_ext='.jpg'):
+    """Writes ``root`` = MSRA-B: the split lists (``<id><list_ext>`` per
+    line, as DRFI's ``0_1_1339.jpg``), images (``image_for('msrab' +
+    id)``) and masks (``msrab_mask_for(id)``, PNG modes cycling through
+    ``MSRAB_MASK_MODES``), side by side (``layout='flat'``, as
+    ``MSRA-B.zip``) or in ``image/`` and ``annotation/``
+    (``layout='nldf'``)."""
+    for split, ids in splits.items():
+        write_lines(os.path.join(root, MSRAB_LISTS[split]),
+                    [i + list_ext for i in ids])
+        for k, i in enumerate(ids):
+            image, mask = msrab_files(root, i, layout)
+            write_jpeg(image, image_for('msrab' + i))
+            write_mask_png(mask, msrab_mask_for(i),
+                           MSRAB_MASK_MODES[k % len(MSRAB_MASK_MODES)])
+    return root
+
+
+# BSDS500: BSR/BSDS500/data of BSR_bsds500.tgz
+
+BSDS500_IDS = {'train': ['100075', '12003', '2092'], 'val': ['101085', '3096'],
+               'test': ['100007', '2018']}
+
+
+def bsds500_boundaries_for(name, size=SIZE):
+    """The annotators' boundary maps written for ``name``: 3 to 6 uint8 maps
+    of 0 and 1 (BSDS500 has 4 to 9 annotators per image)."""
+    rng = _rng('bsds' + name)
+    return [(rng.rand(*size) < 0.3).astype(numpy.uint8)
+            for _ in range(rng.randint(3, 7))]
+
+
+def write_bsds_mat(path, boundaries, segmentations=None):
+    """A ``groundTruth/<split>/<id>.mat`` as BSDS500 ships it: the variable
+    ``groundTruth``, a 1xK cell of structs with the fields
+    ``Segmentation`` (uint16 region indices) and ``Boundaries`` (logical),
+    one per annotator."""
+    _makedirs(path)
+    cell = numpy.empty((1, len(boundaries)), dtype=object)
+    for k, b in enumerate(boundaries):
+        seg = segmentations[k] if segmentations is not None else \
+            1 + numpy.cumsum(b, axis=1) % 5
+        cell[0, k] = {'Segmentation': numpy.asarray(seg, numpy.uint16),
+                      'Boundaries': numpy.asarray(b, dtype=bool)}
+    scipy.io.savemat(path, {'groundTruth': cell})
+
+
+def bsds500_files(root, split, name):
+    """``(image path, ground truth path)`` of ``name`` in BSDS500."""
+    return (os.path.join(root, 'images', split, name + '.jpg'),
+            os.path.join(root, 'groundTruth', split, name + '.mat'))
+
+
+def make_bsds500(root, ids=BSDS500_IDS):
+    """Writes ``root`` = BSR/BSDS500/data: ``images/<split>/<id>.jpg``
+    (``image_for('bsds' + id)``) plus a ``Thumbs.db`` in each image folder,
+    as in the archive, and ``groundTruth/<split>/<id>.mat``
+    (``bsds500_boundaries_for(id)``)."""
+    for split, names in ids.items():
+        for name in names:
+            image, gt = bsds500_files(root, split, name)
+            write_jpeg(image, image_for('bsds' + name))
+            write_bsds_mat(gt, bsds500_boundaries_for(name))
+        write_garbage(os.path.join(root, 'images', split, 'Thumbs.db'))
+    return root

@@ -177,3 +177,60 @@ def test_holdout_of_the_whole_training_split_is_refused():
                                 'dataset.holdout=10'])['dataset']
     with pytest.raises(ConfigError, match='dataset.holdout = 10'):
         build_datasets(config)
+
+
+@pytest.mark.parametrize('task,cls', [
+    ('saliency', 'SyntheticSaliencyDataset'),
+    ('edge', 'SyntheticEdgeDataset'),
+])
+def test_synthetic_set_of_each_task(task, cls):
+    from sparsemask import datasets
+    c = dataset_config('dataset.n_train=3', 'dataset.n_val=2',
+                       'dataset.size=16', 'dataset.seed=5')
+    train, names = build_dataset(c, 'train', task=task)
+    val, _ = build_dataset(c, 'val', task=task)
+    expected = getattr(datasets, cls)
+    assert names == tuple(expected.label_names) and len(names) == 2
+    assert_same_examples(train, expected(3, size=(16, 16), seed=5))
+    assert_same_examples(val, expected(2, size=(16, 16), seed=6))
+    train2, val2, names2 = build_datasets(c, task)
+    assert isinstance(train2, expected) and len(val2) == 2
+    if task == 'edge':
+        assert len(train.get_boundaries(0)) >= 1
+
+
+@pytest.mark.parametrize('task,name,valid', [
+    ('saliency', 'voc', 'synthetic, msrab'),
+    ('edge', 'msrab', 'synthetic, bsds500'),
+    ('segmentation', 'bsds500', 'synthetic, voc, ade20k, folder'),
+])
+def test_data_set_of_another_task_is_refused(task, name, valid):
+    c = dataset_config('dataset.name=' + name)
+    with pytest.raises(ConfigError) as e:
+        build_datasets(c, task)
+    assert str(e.value) == (
+        'dataset.name = {!r} is not a data set of task {!r}; its data '
+        'sets: {}'.format(name, task, valid))
+
+
+@pytest.mark.parametrize('name,key,task', [
+    ('msrab', 'msrab_dir', 'saliency'), ('bsds500', 'bsds_dir', 'edge')])
+def test_task_data_sets_need_their_directory(name, key, task):
+    c = dataset_config('dataset.name=' + name, 'dataset.train_split=train',
+                       'dataset.val_split=val')
+    with pytest.raises(ConfigError, match='dataset.{} is needed for the {} '
+                       'data set'.format(key, name)):
+        build_datasets(c, task)
+
+
+def test_msrab_and_bsds500_splits_are_checked():
+    c = dataset_config('dataset.name=msrab')
+    with pytest.raises(ConfigError, match="split = 'trainval': the msrab "
+                       'data set has no such split; valid: train, val, '
+                       'test'):
+        build_dataset(c, 'trainval', task='saliency')
+    c = dataset_config('dataset.name=bsds500')
+    with pytest.raises(ConfigError, match="split = 'trainaug': the bsds500 "
+                       'data set has no such split; valid: train, val, '
+                       'test, trainval'):
+        build_dataset(c, 'trainaug', task='edge')

@@ -179,8 +179,57 @@ def test_values_are_normalised():
 
 
 def test_every_default_is_valid_and_every_key_declared():
+    from sparsemask.training.config import Option
     from sparsemask.training.config import SCHEMA
-    for section, options in SCHEMA.items():
+    for name, entry in SCHEMA.items():
+        options = {name: entry} if isinstance(entry, Option) else entry
         for key, option in options.items():
             assert option.check(option.default) == option.default, key
     assert set(DEFAULTS) == set(SCHEMA)
+
+
+def test_task_is_a_top_level_key(tmp_path):
+    assert load_config()['task'] == 'segmentation'
+    path = tmp_path / 'c.yaml'
+    path.write_text('task: saliency\ndataset:\n  name: msrab\n')
+    config = load_config(str(path))
+    assert config['task'] == 'saliency'
+    assert config['dataset']['name'] == 'msrab'
+    assert load_config(str(path), ['task=edge'])['task'] == 'edge'
+    # dumped and read back to the same values, task first
+    text = dump_config(config)
+    assert text.startswith('task: saliency\n')
+    again = tmp_path / 'again.yaml'
+    again.write_text(text)
+    assert load_config(str(again)) == config
+
+
+@pytest.mark.parametrize('text,message', [
+    ('task: depth\n', "task = 'depth': expected one of segmentation, "
+                      'saliency, edge'),
+    ('task: {a: 1}\n', 'task = {a: 1}: expected one of'),
+    ('task: 3\n', 'task = 3: expected one of'),
+])
+def test_bad_task_is_named(tmp_path, text, message):
+    path = tmp_path / 'c.yaml'
+    path.write_text(text)
+    with pytest.raises(ConfigError) as e:
+        load_config(str(path))
+    assert str(path) in str(e.value)
+    assert message in str(e.value)
+
+
+def test_task_override_is_checked():
+    with pytest.raises(ConfigError, match="override 'task=x': task = 'x'"):
+        load_config(None, ['task=x'])
+    with pytest.raises(ConfigError, match='task = {x: 1}: expected one of'):
+        load_config(None, ['task.x=1'])
+
+
+def test_config_items_flattens_the_sections():
+    from sparsemask.training.config import config_items
+    items = dict(config_items(load_config()))
+    assert items['task'] == 'segmentation'
+    assert items['train.batchsize'] == DEFAULTS['train']['batchsize']
+    assert len(items) == 1 + sum(
+        len(v) for v in DEFAULTS.values() if isinstance(v, dict))

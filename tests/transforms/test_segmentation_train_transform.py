@@ -76,3 +76,68 @@ def test_flip_flips_image_and_label_together():
 def test_bad_scale_range():
     with pytest.raises(ValueError, match='scale_range'):
         SegmentationTrainTransform(MEAN, STD, 8, scale_range=(2, 1))
+
+
+class _Angle(object):
+    # a RandomState whose rotation draw is fixed (randint(16) -> k); the
+    # crop offsets are 0
+    def __init__(self, k):
+        self.k = k
+
+    def uniform(self, low, high):
+        return low
+
+    def randint(self, n):
+        return self.k if n == 16 else 0
+
+
+@pytest.mark.parametrize('k,turns', [(4, 1), (8, 2), (12, 3)])
+def test_rotation_by_right_angles_is_rot90(k, turns):
+    # a square example: the canvas keeps its size at multiples of 90
+    img, label = example(h=12, w=12)
+    t = SegmentationTrainTransform(MEAN, STD, 12, scale_range=(1, 1),
+                                   flip=False, rotate=True)
+    x, y = t((img, label), _Angle(k))
+    numpy.testing.assert_allclose(
+        x, numpy.rot90((img - MEAN) / STD, turns, axes=(1, 2)), atol=1e-4)
+    numpy.testing.assert_array_equal(y, numpy.rot90(label, turns))
+
+
+def test_oblique_rotation_marks_the_corners_ignored():
+    img = numpy.full((3, 20, 20), 200, numpy.float32)
+    label = numpy.ones((20, 20), numpy.int32)
+    t = SegmentationTrainTransform(MEAN, STD, 40, scale_range=(1, 1),
+                                   flip=False, rotate=True)
+    x, y = t((img, label), _Angle(2))      # 45 degrees
+    # the canvas grows to hold the rotated square (side 20 * sqrt 2 ~ 28);
+    # then padded to the crop with ignored pixels
+    assert y.shape == (40, 40)
+    inside = y == 1
+    assert 0.9 * 400 < inside.sum() < 1.1 * 400
+    assert set(numpy.unique(y)) == {-1, 1}
+    # corners of the canvas: the mean pixel (0 after normalisation)
+    assert y[0, 0] == -1 and numpy.allclose(x[:, 0, 0], 0)
+    centre = x[:, 14, 14]
+    numpy.testing.assert_allclose(centre, ((200 - MEAN) / STD)[:, 0, 0],
+                                  rtol=1e-4)
+
+
+def test_without_rotation_the_draws_are_unchanged():
+    # rotate=False draws nothing more: the outputs of a seed are those
+    # of a transform that never heard of rotations
+    img, label = example()
+    plain = SegmentationTrainTransform(MEAN, STD, 16)
+    off = SegmentationTrainTransform(MEAN, STD, 16, rotate=False)
+    a = plain((img, label), numpy.random.RandomState(3))
+    b = off((img, label), numpy.random.RandomState(3))
+    for u, v in zip(a, b):
+        numpy.testing.assert_array_equal(u, v)
+    # with rotations, each of the 16 angles comes up
+    on = SegmentationTrainTransform(MEAN, STD, 16, rotate=True)
+    rng = numpy.random.RandomState(0)
+    shapes = set()
+    for _ in range(64):
+        x, y = on((img, label), rng)
+        shapes.add(x.shape)
+        assert set(numpy.unique(y)) <= set(range(-1, 5))
+    assert shapes == {(3, 16, 16)}
