@@ -309,10 +309,11 @@ def _run_figures(run, out, n_images, overrides, search_arch, written, log):
                   '-' if a is None else '{:.3f}'.format(a)
                   for a in accuracies)), file=log)
     else:
-        fig, errors = _map_figure(model, dataset, indices, task)
-        print('predictions of {} of the {} split: mean absolute error {}'
-              .format(images, split, ' '.join(
-                  '{:.3f}'.format(e) for e in errors)), file=log)
+        fig, scores = _map_figure(model, dataset, indices, task)
+        print('predictions of {} of the {} split: {} {}'.format(
+            images, split, 'mean absolute error' if task == 'saliency'
+            else 'F at the best threshold (OIS)',
+            ' '.join('{:.3f}'.format(e) for e in scores)), file=log)
     fig.suptitle('{}: the first {} of the {} split'.format(run, images,
                                                            split))
     _save(fig, os.path.join(out, 'predictions.png'), written, log)
@@ -368,12 +369,15 @@ def _prediction_figure(model, dataset, indices, label_names):
 
 
 def _map_figure(model, dataset, indices, task):
-    # saliency: image, mask, saliency map; edges: image, the annotators'
-    # consensus (grey: ignored), edge map, edge map after NMS
+    # saliency: image, mask, saliency map (and its MAE); edges: image, the
+    # annotators' consensus (grey: ignored), edge map, edge map after NMS
+    # (and the image's F at its best threshold against every annotator)
     from chainercv.visualizations import vis_image
     from matplotlib import pyplot as plt
 
+    from sparsemask.evaluations import dataset_boundaries
     from sparsemask.evaluations import edge_nms
+    from sparsemask.evaluations import EdgeMetrics
     from sparsemask.evaluations import predict_probabilities
 
     columns = 3 if task == 'saliency' else 4
@@ -381,14 +385,20 @@ def _map_figure(model, dataset, indices, task):
     cmap = 'gray' if task == 'saliency' else 'gray_r'
     fig, axes = plt.subplots(len(indices), columns, squeeze=False,
                              figsize=(3.0 * columns, 3.0 * len(indices) + 0.4))
-    errors = []
+    scores = []
     for row, i in enumerate(indices):
         img, gt = dataset[i]
         prob = predict_probabilities(model, img)[0]
         valid = gt >= 0
-        error = float(numpy.abs(prob - gt)[valid].mean()) if valid.any() \
-            else float('nan')
-        errors.append(error)
+        if task == 'saliency':
+            score = float(numpy.abs(prob - gt).mean())
+            caption = 'saliency map (MAE {:.3f})'.format(score)
+        else:
+            metrics = EdgeMetrics(thresholds=19)
+            metrics.add(prob, dataset_boundaries(dataset, i))
+            score = metrics.result()['ois']
+            caption = 'edge map (F {:.3f})'.format(score)
+        scores.append(score)
         vis_image(img, ax=axes[row, 0])
         axes[row, 0].set_title('image {} ({}x{})'.format(
             i, img.shape[2], img.shape[1]), fontsize='medium')
@@ -398,15 +408,14 @@ def _map_figure(model, dataset, indices, task):
             'ground truth' if task == 'saliency' else
             'edges (grey: ignored)', fontsize='medium')
         axes[row, 2].imshow(prob, cmap=cmap, vmin=0, vmax=1)
-        axes[row, 2].set_title('{} map (MAE {:.3f})'.format(
-            task, error), fontsize='medium')
+        axes[row, 2].set_title(caption, fontsize='medium')
         if task == 'edge':
             axes[row, 3].imshow(edge_nms(prob), cmap=cmap, vmin=0, vmax=1)
             axes[row, 3].set_title('after NMS', fontsize='medium')
         for ax in axes[row]:
             ax.set_axis_off()
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
-    return fig, errors
+    return fig, scores
 
 
 if __name__ == '__main__':

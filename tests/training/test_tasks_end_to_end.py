@@ -90,7 +90,8 @@ def test_search_retrain_evaluate_and_draw(tmp_path, task):
                    '--n-images', '2', '--out', figures)
     assert r.returncode == 0, r.stdout
     assert 'predictions.png' in os.listdir(figures)
-    assert 'mean absolute error' in r.stdout
+    assert ('mean absolute error' if task == 'saliency' else
+            'F at the best threshold (OIS)') in r.stdout, r.stdout
 
 
 def test_resume_with_another_task_is_refused(tmp_path):
@@ -143,3 +144,37 @@ def test_edge_task_on_vgg16_with_the_transferred_architecture(tmp_path):
     assert model.n_class == 1 and model.connectivity.n_stages == 5
     entry = [e for e in _log(out) if 'val/main/ods' in e][-1]
     assert 0 <= entry['val/main/ods'] <= 1
+
+
+MPIEXEC = os.path.join(os.path.dirname(__import__('sys').executable),
+                       'mpiexec')
+
+
+@pytest.mark.skipif(not os.path.exists(MPIEXEC),
+                    reason='mpiexec not installed (pip install mpich)')
+def test_saliency_evaluation_under_mpiexec_equals_one_process(tmp_path):
+    import subprocess
+    import sys
+    out = str(tmp_path / 'run')
+    r = run('retrain.py', out, 'task=saliency', 'train.iterations=2',
+            'model.arch=fcn', 'dataset.n_val=5',
+            'log.snapshot_interval=1000')
+    assert r.returncode == 0, r.stdout
+    r = run_script('eval/evaluate.py', out)
+    assert r.returncode == 0, r.stdout
+    path = str(tmp_path / 'mn.json')
+    r = subprocess.run(
+        [MPIEXEC, '-n', '2', sys.executable,
+         os.path.join(ROOT, 'eval', 'evaluate.py'), out,
+         '--communicator', 'naive', '--json', path], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        universal_newlines=True, timeout=300)
+    assert r.returncode == 0, r.stdout
+    assert r.stdout.count('max F_beta') == 1  # rank 0 reports
+    with open(path) as f:
+        mn = json.load(f)
+    with open(os.path.join(out, 'eval_val_single_scale.json')) as f:
+        single = json.load(f)
+    assert mn['processes'] == 2 and mn['n_images'] == single['n_images'] == 5
+    for key in ('max_fbeta', 'mean_fbeta', 'adaptive_fbeta', 'mae'):
+        numpy.testing.assert_allclose(mn[key], single[key], rtol=1e-6)
