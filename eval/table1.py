@@ -110,6 +110,7 @@ from sparsemask.training import build_datasets
 from sparsemask.training import build_model
 from sparsemask.training import ConfigError
 from sparsemask.training import load_config
+from sparsemask.training.config import config_items
 from sparsemask.training.training_pool import available_cores
 from sparsemask.training.training_pool import TrainingPool
 from sparsemask.training.train_in_dir import STATUS_FILE
@@ -395,10 +396,10 @@ class Table1(object):
         wanted = copy.deepcopy(config)
         if arch_file is not None:
             saved['model']['arch'] = wanted['model']['arch'] = None
-        changed = ['{}.{}: {!r} -> {!r}'.format(s, k, saved[s][k],
-                                                wanted[s][k])
-                   for s in wanted for k in wanted[s]
-                   if saved[s][k] != wanted[s][k]]
+        before = dict(config_items(saved))
+        changed = ['{}: {!r} -> {!r}'.format(name, before[name], value)
+                   for name, value in config_items(wanted)
+                   if before[name] != value]
         if arch_file is not None and not changed:
             built = os.path.join(run_dir, 'arch.yaml')
             if os.path.isfile(built) and Connectivity.from_yaml(built) != \

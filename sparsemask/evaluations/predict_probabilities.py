@@ -4,6 +4,8 @@ import chainer
 import chainer.functions as F
 from chainercv.transforms import resize
 
+from sparsemask.utils.pil_backend import pil_backend
+
 
 def _scaled_size(size, scale):
     return tuple(max(1, int(round(s * scale))) for s in size)
@@ -60,7 +62,11 @@ def predict_probabilities(model, img, scales=(1.0,), flip=False,
     n = 0
     for scale in scales:
         scaled = _scaled_size(size, scale)
-        x = img if scaled == size else resize(img, scaled)
+        if scaled != size:
+            with pil_backend():
+                x = resize(img, scaled)
+        else:
+            x = img
         x = (x - mean) / std
         # centred, as the authors' code pads (half before, half after)
         padded = _pad_size(scaled, pad_to)

@@ -4,14 +4,18 @@ import PIL.Image
 from chainercv.transforms import resize
 from chainercv.transforms import rotate
 
+from sparsemask.utils.pil_backend import pil_backend
+
 
 class SegmentationTrainTransform(object):
     """The paper's training augmentation: random scale, flip and crop, then
     normalisation by the backbone's mean and std.
 
-    All randomness comes from the ``rng`` argument (never from Python's or
-    NumPy's global generators), so that a training run is a function of its
-    seeds and can be resumed exactly
+    Resizing and rotating use PIL whether or not OpenCV is installed
+    (:func:`~sparsemask.utils.pil_backend`). All randomness comes from the
+    ``rng`` argument (never from Python's or NumPy's global generators),
+    so that a training run is a function of its seeds and can be resumed
+    exactly
     (see :class:`sparsemask.datasets.RandomTransformDataset`).
 
     Args:
@@ -58,6 +62,10 @@ class SegmentationTrainTransform(object):
             ``crop_size``.
 
         """
+        with pil_backend():
+            return self._transform(in_data, rng)
+
+    def _transform(self, in_data, rng):
         img, label = in_data
         img = numpy.asarray(img, dtype=numpy.float32)
         label = numpy.asarray(label, dtype=numpy.int32)

@@ -1,3 +1,4 @@
 from sparsemask.utils.atomic_write import atomic_open  # NOQA
 from sparsemask.utils.atomic_write import atomic_write_text  # NOQA
 from sparsemask.utils.one_line import one_line  # NOQA
+from sparsemask.utils.pil_backend import pil_backend  # NOQA
