@@ -1,4 +1,5 @@
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 
@@ -15,6 +16,21 @@ def available_cores():
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def _single_thread_env():
+    # the environment a worker must start in: one BLAS/OpenMP thread
+    saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
+    os.environ.update({k: '1' for k in SINGLE_THREAD_ENV})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 class TrainingPool(object):
@@ -39,20 +55,11 @@ class TrainingPool(object):
             raise ValueError('jobs: expected a positive number, not '
                              '{}'.format(jobs))
         self.jobs = jobs
-        saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
-        os.environ.update({k: '1' for k in SINGLE_THREAD_ENV})
-        try:
+        with _single_thread_env():
             self._executor = concurrent.futures.ProcessPoolExecutor(
                 max_workers=jobs,
                 mp_context=multiprocessing.get_context('spawn'))
-            # the workers start now, while the environment says 1 thread
             self._executor.submit(os.getpid).result()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
     def run(self, trainings):
         """Runs trainings, ``jobs`` at a time.
@@ -67,8 +74,7 @@ class TrainingPool(object):
             status. A worker's exception is raised here.
 
         """
-        futures = {self._executor.submit(train_in_dir, config, mode,
-                                         run_dir): i
+        futures = {self.submit(train_in_dir, config, mode, run_dir): i
                    for i, (config, mode, run_dir) in enumerate(trainings)}
         try:
             for future in concurrent.futures.as_completed(futures):
@@ -76,6 +82,26 @@ class TrainingPool(object):
         finally:
             for future in futures:
                 future.cancel()
+
+    def submit(self, fn, *args):
+        """Submits one call to the workers.
+
+        The executor starts a worker when a call is submitted and no worker
+        is idle, in the environment of that moment; every submission is
+        made with one BLAS/OpenMP thread in the environment, so that every
+        worker has one. (Submitting outside it once gave a second worker
+        several BLAS threads, and its trainings differed from the others'.)
+
+        Args:
+            fn (callable): a picklable function.
+            *args: its arguments.
+
+        Returns:
+            concurrent.futures.Future: its result.
+
+        """
+        with _single_thread_env():
+            return self._executor.submit(fn, *args)
 
     def close(self):
         """Stops the workers (a running training is waited for)."""
