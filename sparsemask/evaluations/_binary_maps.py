@@ -19,16 +19,14 @@ def gather_metrics(metrics, comm):
     return merged
 
 
-def check_binary_label(label, img, i, ignored=False):
+def check_binary_label(label, img, i):
     if label.shape != img.shape[1:]:
         raise ValueError(
             'example {}: the label is {}x{} but the image {}x{}'.format(
                 i, label.shape[0], label.shape[1], img.shape[1],
                 img.shape[2]))
-    low = -1 if ignored else 0
-    bad = label[(label < low) | (label > 1)]
+    bad = label[(label < 0) | (label > 1)]
     if bad.size:
         raise ValueError(
             'example {}: label value {} is out of range (expected 0 or '
-            '1{})'.format(i, int(bad[0]), ', or -1 where ignored'
-                          if ignored else ''))
+            '1)'.format(i, int(bad[0])))

@@ -1,5 +1,3 @@
-import copy
-
 from chainer import reporter
 from chainer.training import extensions
 
@@ -56,7 +54,7 @@ class BinaryMapEvaluator(extensions.Evaluator):
         if iterator is None:
             return {}
         target = self._targets['main']
-        dataset = copy.copy(iterator).dataset
+        dataset = iterator.dataset
         if self.task == 'saliency':
             result = evaluate_saliency(target, dataset)
         else:

@@ -15,6 +15,7 @@ from chainercv.links import PixelwiseSoftmaxClassifier
 from sparsemask.datasets.random_transform_dataset import \
     RandomTransformDataset
 from sparsemask.extensions import BinaryMapEvaluator
+from sparsemask.extensions.binary_map_evaluator import REPORTED
 from sparsemask.extensions import ClipConnectionWeights
 from sparsemask.extensions import FailOnNonFinite
 from sparsemask.extensions import PolyLearningRate
@@ -42,11 +43,7 @@ SNAPSHOT = 'snapshot_iter_{.updater.iteration}'
 
 #: what the validation reports for each task (``val/main/<key>``), printed
 #: in the log; the first is plotted (``<key>.png``)
-VALIDATION = {
-    'segmentation': ('miou', 'pixel_accuracy'),
-    'saliency': ('max_fbeta', 'mae'),
-    'edge': ('ods', 'ois', 'ap'),
-}
+VALIDATION = dict(REPORTED, segmentation=('miou', 'pixel_accuracy'))
 
 
 class _PlainStream(object):

@@ -5,6 +5,8 @@ edge``)."""
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy
 import pytest
@@ -146,15 +148,12 @@ def test_edge_task_on_vgg16_with_the_transferred_architecture(tmp_path):
     assert 0 <= entry['val/main/ods'] <= 1
 
 
-MPIEXEC = os.path.join(os.path.dirname(__import__('sys').executable),
-                       'mpiexec')
+MPIEXEC = os.path.join(os.path.dirname(sys.executable), 'mpiexec')
 
 
 @pytest.mark.skipif(not os.path.exists(MPIEXEC),
                     reason='mpiexec not installed (pip install mpich)')
 def test_saliency_evaluation_under_mpiexec_equals_one_process(tmp_path):
-    import subprocess
-    import sys
     out = str(tmp_path / 'run')
     r = run('retrain.py', out, 'task=saliency', 'train.iterations=2',
             'model.arch=fcn', 'dataset.n_val=5',
