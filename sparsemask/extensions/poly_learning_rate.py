@@ -4,6 +4,11 @@ import chainer
 from chainer.training import extension
 
 
+#: update rules whose state ``v`` holds the learning rate
+_RATE_IN_STATE = (chainer.optimizers.momentum_sgd.MomentumSGDRule,
+                  chainer.optimizers.nesterov_ag.NesterovAGRule)
+
+
 class PolyLearningRate(extension.Extension):
     """Poly learning rate for groups of parameters with their own base
     rates (the paper's encoder 0.005 and decoder 0.05).
@@ -20,6 +25,19 @@ class PolyLearningRate(extension.Extension):
     first update after a resume uses the rate the uninterrupted run would
     use, whichever of this extension and the snapshot is initialised first
     (Chainer's ``PolynomialShift`` runs that update at the initial rate).
+
+    A resume may change a group's base rate (``--resume`` with
+    ``train.lr_decoder=...``). Chainer's :class:`~chainer.optimizers.MomentumSGD`
+    (and :class:`~chainer.optimizers.NesterovAG`) keep the velocity ``v``
+    already multiplied by the rate (``v <- momentum * v - lr * grad``), so
+    a resume with a tenth of the rate would still apply the old step. The
+    base rates are saved with the trainer, and when a snapshot of other
+    base rates is loaded, the velocity of every parameter of a changed
+    group is multiplied by ``new / old``: the state a run that had used the
+    new rate from the start would have in the same position, with the same
+    gradients (the poly factor is the same for both). Other rules' states
+    (e.g. Adam's moments) do not hold the rate and are left alone.
+    :attr:`rescaled` lists what was changed.
 
     A search may give the connection weights their own group
     (``train.lr_connection``): a group may list single parameters as well
@@ -75,6 +93,9 @@ class PolyLearningRate(extension.Extension):
         self._optimizer = optimizer
         self._t = 0
         self._bound = False
+        #: list of ``(group, old base rate, new base rate)`` whose velocity
+        #: the last loaded snapshot rescaled
+        self.rescaled = []
 
     def lr(self, base_lr, t):
         """The rate of update ``t`` for a group with base rate ``base_lr``.
@@ -112,9 +133,32 @@ class PolyLearningRate(extension.Extension):
 
     def serialize(self, serializer):
         self._t = int(serializer('_t', self._t))
-        if isinstance(serializer, chainer.serializer.Deserializer) \
-                and self._bound:
+        loading = isinstance(serializer, chainer.serializer.Deserializer)
+        for name, base_lr, params in self._groups:
+            # (the trainer loads the updater, and with it the optimizer's
+            # state, before its extensions)
+            try:
+                saved = float(serializer('base_lr/' + name, base_lr))
+            except KeyError:
+                # a snapshot of an older version, or a group it lacked
+                continue
+            if loading and saved != base_lr:
+                self._rescale(params, saved, base_lr)
+                self.rescaled.append((name, saved, base_lr))
+        if loading and self._bound:
             self._apply(self._t)
+
+    @staticmethod
+    def _rescale(params, old, new):
+        factor = new / old if old != 0 else 0.0
+        for p in params:
+            rule = p.update_rule
+            if rule is None or rule.state is None:
+                continue
+            if isinstance(rule, _RATE_IN_STATE):
+                v = rule.state.get('v')
+                if v is not None:
+                    v *= factor
 
     def _apply(self, t):
         self._t = t

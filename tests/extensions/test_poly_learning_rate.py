@@ -185,3 +185,102 @@ def test_a_parameter_in_two_groups_is_refused(tmp_path):
              ('connection', 0.2, [model.decoder.stage1.w])], 4)
     with pytest.raises(TypeError, match='group decoder lists a str'):
         PolyLearningRate([('decoder', 0.1, ['decoder'])], 4)
+
+
+# --- a resume that changes a base rate carries the momentum with it -----
+
+class UpdateRecorder(object):
+    """An optimizer hook recording, after each update, the step it made:
+    the velocity ``v`` (``param += v``; the difference of two float32
+    parameters would lose the step's low digits)."""
+
+    name = 'update_recorder'
+    call_for_each_param = False
+    timing = 'post'
+
+    def __init__(self):
+        self.steps = []
+
+    def __call__(self, optimizer):
+        self.steps.append({
+            n: p.update_rule.state['v'].astype(numpy.float64)
+            for n, p in optimizer.target.namedparams()})
+
+
+def setup_rates(out, base):
+    trainer, model = make_trainer(out, max_iter=MAX_ITER, search=False)
+    ext = PolyLearningRate(
+        [('encoder', base['encoder'], model.backbone),
+         ('decoder', base['decoder'], [model.decoder, model.head])],
+        MAX_ITER)
+    trainer.extend(ext)
+    recorder = Recorder()
+    after = UpdateRecorder()
+    optimizer = trainer.updater.get_optimizer('main')
+    optimizer.add_hook(recorder)
+    optimizer.add_hook(after, timing='post')
+    return trainer, ext, recorder, after
+
+
+@pytest.mark.parametrize('new', [
+    {'encoder': 0.005, 'decoder': 0.005},     # the decoder's rate / 10
+    {'encoder': 0.0005, 'decoder': 0.5},      # one down, one up
+])
+def test_resume_with_a_new_rate_rescales_the_momentum(tmp_path, new):
+    momentum = 0.9
+    steps = 3
+    trainer, _, rec, after = setup_rates(str(tmp_path / 'a'), BASE)
+    trainer.stop_trigger = chainer.training.get_trigger((steps, 'iteration'))
+    trainer.run()
+    snap = str(tmp_path / 'snap.npz')
+    chainer.serializers.save_npz(snap, trainer)
+    grads = rec.grads
+
+    trainer, ext, rec2, after2 = setup_rates(str(tmp_path / 'b'), new)
+    chainer.serializers.load_npz(snap, trainer)
+    assert sorted(ext.rescaled) == sorted(
+        (g, BASE[g], new[g]) for g in BASE if BASE[g] != new[g])
+    trainer.stop_trigger = chainer.training.get_trigger(
+        (steps + 1, 'iteration'))
+    trainer.run()
+
+    # the reference, in float64: the velocity a fresh optimizer would have
+    # after the same gradients at the new rates, then the next update
+    # with the gradient the resumed run computed
+    g_next = rec2.grads[0]
+    worse = 0
+    for name, step in after2.steps[0].items():
+        group = 'encoder' if name.startswith('/predictor/backbone') \
+            else 'decoder'
+        v = numpy.zeros_like(step)
+        for t in range(steps):
+            v = momentum * v - poly(new[group], t) * grads[t][name]
+        expected = momentum * v - poly(new[group], steps) * g_next[name]
+        numpy.testing.assert_allclose(
+            step, expected, rtol=1e-5,
+            atol=1e-6 * numpy.abs(expected).max(), err_msg=name)
+        # without the rescaling (the old velocity) the update differs
+        v_old = numpy.zeros_like(step)
+        for t in range(steps):
+            v_old = momentum * v_old - poly(BASE[group], t) * grads[t][name]
+        stale = momentum * v_old - poly(new[group], steps) * g_next[name]
+        if new[group] != BASE[group] and \
+                not numpy.allclose(stale, expected, rtol=1e-2):
+            worse += 1
+    assert worse > 0
+
+
+def test_resume_with_the_same_rates_leaves_the_momentum(tmp_path):
+    trainer, _, _, _ = setup_rates(str(tmp_path / 'a'), BASE)
+    trainer.stop_trigger = chainer.training.get_trigger((2, 'iteration'))
+    trainer.run()
+    snap = str(tmp_path / 'snap.npz')
+    chainer.serializers.save_npz(snap, trainer)
+    saved = {n: p.update_rule.state['v'].copy()
+             for n, p in trainer.updater.get_optimizer(
+                 'main').target.namedparams()}
+    trainer, ext, _, _ = setup_rates(str(tmp_path / 'b'), BASE)
+    chainer.serializers.load_npz(snap, trainer)
+    assert ext.rescaled == []
+    for n, p in trainer.updater.get_optimizer('main').target.namedparams():
+        numpy.testing.assert_array_equal(p.update_rule.state['v'], saved[n])
