@@ -58,6 +58,7 @@ from sparsemask.training.build_dataset import build_dataset
 from sparsemask.training.report_failure import debug_requested
 from sparsemask.training.report_failure import report_failure
 from sparsemask.utils.atomic_write import atomic_write_text
+from sparsemask.utils.check_writable import check_writable
 
 
 def parse_scales(text):
@@ -227,6 +228,12 @@ def evaluate(args, log=sys.stdout):
     Returns:
         dict: the JSON written (metrics, per-class IoU, protocol).
 
+    Raises:
+        OSError: if the JSON file cannot be written: checked before the
+            evaluation; if the write still fails at the end (the directory
+            removed meanwhile, the disk full), the metrics are printed
+            first and the error names the file.
+
     """
     comm, device = create_communicator(args.communicator, args.gpu)
     args.comm = comm
@@ -234,6 +241,8 @@ def evaluate(args, log=sys.stdout):
     if args.n_images is not None and args.n_images < 1:
         raise ConfigError('--n-images must be >= 1, not {}'.format(
             args.n_images))
+    if is_writer and args.json is not None:
+        check_writable(args.json)
     model, config = load_trained_model(
         out=args.run, config=args.config, model=args.model, arch=args.arch,
         overrides=args.overrides)
@@ -242,6 +251,10 @@ def evaluate(args, log=sys.stdout):
             args.thresholds))
     task = config['task']
     split = args.split or config['dataset']['val_split']
+    protocol = protocol_name(args.scales, args.flip, args.pad_to)
+    path = _json_path(args, split, protocol)
+    if is_writer and args.json is None:
+        check_writable(path)
     dataset, label_names = build_dataset(config['dataset'], split,
                                          task=task)
     if task != 'segmentation':
@@ -278,7 +291,6 @@ def evaluate(args, log=sys.stdout):
         result = evaluate_segmentation(model, dataset, model.n_class,
                                        **kwargs)
     seconds = time.time() - start
-    protocol = protocol_name(args.scales, args.flip, args.pad_to)
     report = {
         'task': task,
         'split': split,
@@ -313,12 +325,7 @@ def evaluate(args, log=sys.stdout):
         'seconds': seconds,
     })
     if is_writer:
-        path = args.json
-        if path is None:
-            where = args.run or os.path.dirname(os.path.abspath(args.model))
-            path = os.path.join(where, 'eval_{}_{}.json'.format(
-                split, protocol))
-        atomic_write_text(path, json.dumps(report, indent=1) + '\n')
+        # the metrics first: they are not lost if the file cannot be written
         log.write('{} images of {} {} ({}), {:.1f} s\n'.format(
             len(dataset), config['dataset']['name'], split, protocol,
             seconds))
@@ -326,8 +333,24 @@ def evaluate(args, log=sys.stdout):
             log.write(format_table(result, label_names) + '\n')
         else:
             log.write(format_binary_table(result, task) + '\n')
+        log.flush()
+        try:
+            atomic_write_text(path, json.dumps(report, indent=1) + '\n')
+        except OSError as e:
+            if e.errno is None or not e.strerror:
+                raise
+            raise OSError(e.errno, 'the results (printed above) were not '
+                          'written: {}'.format(e.strerror), path) from e
         log.write('results in {}\n'.format(path))
     return report
+
+
+def _json_path(args, split, protocol):
+    # --json, or eval_<split>_<protocol>.json beside the model
+    if args.json is not None:
+        return args.json
+    where = args.run or os.path.dirname(os.path.abspath(args.model))
+    return os.path.join(where, 'eval_{}_{}.json'.format(split, protocol))
 
 
 def _json_float(value):

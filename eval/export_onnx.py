@@ -36,6 +36,7 @@ from sparsemask.training import load_trained_model
 from sparsemask.training.arguments import add_trained_model_arguments
 from sparsemask.training.report_failure import debug_requested
 from sparsemask.training.report_failure import report_failure
+from sparsemask.utils.check_writable import check_writable
 
 
 def positive_int(text):
@@ -129,6 +130,8 @@ def export(args, log=sys.stdout):
 
     Raises:
         ConfigError: if the run, the files or an option is invalid.
+        OSError: if the ONNX file cannot be written (checked before the
+            export); the error names the file as given.
         ValueError: if the exported model does not match Chainer.
 
     """
@@ -147,22 +150,27 @@ def export(args, log=sys.stdout):
             'align_corners needs {}; onnx_chainer writes valid graphs up to '
             '{})'.format(args.opset, MINIMUM_OPSET, MAXIMUM_OPSET,
                          MINIMUM_OPSET, MAXIMUM_OPSET))
-    output = os.path.abspath(_output_path(args))
+    if args.output is not None:
+        check_writable(args.output)
     model, config = load_trained_model(
         out=args.out, config=args.config, model=args.model, arch=args.arch,
         overrides=args.overrides)
+    given = _output_path(args)
+    if args.output is None:
+        # beside the model, which exists now
+        check_writable(given)
+    output = os.path.abspath(given)
     directory = os.path.dirname(output)
-    if not os.path.isdir(directory):
-        raise ConfigError('--output {}: the directory {} does not '
-                          'exist'.format(output, directory))
     size = _size(args, config)
     x = random_input(model, size, args.seed)
     # Exported beside the destination and checked there; moved into place
     # only when it matches, so a failed run leaves the destination as it was.
-    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(output) + '.',
-                               suffix='.tmp', dir=directory)
-    os.close(fd)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(
+            prefix='.' + os.path.basename(output) + '.', suffix='.tmp',
+            dir=directory)
+        os.close(fd)
         export_onnx(model, x, tmp, opset=args.opset)
         diff = check_onnx(model, x, tmp)
         if not diff <= args.tolerance:
@@ -173,9 +181,13 @@ def export(args, log=sys.stdout):
                     diff, size[0], size[1], args.tolerance, output))
         nbytes = os.path.getsize(tmp)
         os.replace(tmp, output)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as e:
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(e, OSError) and e.errno and e.strerror:
+            # the error of a hidden temporary file names --output
+            if tmp is None or e.filename in (tmp, None):
+                e.filename, e.filename2 = given, None
         raise
     log.write('max abs difference onnxruntime vs chainer: {:.3g} '
               '(tolerance {:g}, input 1x3x{}x{}, opset {})\n'.format(

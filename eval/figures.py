@@ -16,7 +16,9 @@
 - ``predictions.png``: the first ``--n-images`` images of the validation
   split, each with its ground truth and the model's prediction (saliency:
   the saliency map; edges: the edge map before and after the non-maximum
-  suppression);
+  suppression); the saliency maps' MAE, per image and their mean, is that
+  of pysodmetrics (:class:`~sparsemask.evaluations.SaliencyMetrics`), the
+  number ``eval/evaluate.py --n-images N`` reports for the same images;
 - ``architecture.png`` (``run_architecture.png`` if ``--search`` is given
   and has another architecture): the architecture of the model.
 
@@ -309,11 +311,12 @@ def _run_figures(run, out, n_images, overrides, search_arch, written, log):
                   '-' if a is None else '{:.3f}'.format(a)
                   for a in accuracies)), file=log)
     else:
-        fig, scores = _map_figure(model, dataset, indices, task)
-        print('predictions of {} of the {} split: {} {}'.format(
-            images, split, 'mean absolute error' if task == 'saliency'
-            else 'F at the best threshold (OIS)',
-            ' '.join('{:.3f}'.format(e) for e in scores)), file=log)
+        fig, scores, mae = _map_figure(model, dataset, indices, task)
+        print('predictions of {} of the {} split: {} {}{}'.format(
+            images, split, 'MAE (pysodmetrics, as eval/evaluate.py)'
+            if task == 'saliency' else 'F at the best threshold (OIS)',
+            ' '.join('{:.3f}'.format(e) for e in scores),
+            '' if mae is None else ', mean {:.4f}'.format(mae)), file=log)
     fig.suptitle('{}: the first {} of the {} split'.format(run, images,
                                                            split))
     _save(fig, os.path.join(out, 'predictions.png'), written, log)
@@ -371,7 +374,11 @@ def _prediction_figure(model, dataset, indices, label_names):
 def _map_figure(model, dataset, indices, task):
     # saliency: image, mask, saliency map (and its MAE); edges: image, the
     # annotators' consensus (grey: ignored), edge map, edge map after NMS
-    # (and the image's F at its best threshold against every annotator)
+    # (and the image's F at its best threshold against every annotator).
+    # Returns the figure, the per-image scores and (saliency) the MAE over
+    # the images: pysodmetrics' MAE of the min-max normalised uint8 map,
+    # as eval/evaluate.py computes it (SaliencyMetrics), not the raw
+    # mean of |prob - mask|
     from chainercv.visualizations import vis_image
     from matplotlib import pyplot as plt
 
@@ -379,6 +386,7 @@ def _map_figure(model, dataset, indices, task):
     from sparsemask.evaluations import edge_nms
     from sparsemask.evaluations import EdgeMetrics
     from sparsemask.evaluations import predict_probabilities
+    from sparsemask.evaluations import SaliencyMetrics
 
     columns = 3 if task == 'saliency' else 4
     # (edges drawn black on white, as in the BSDS figures)
@@ -386,12 +394,14 @@ def _map_figure(model, dataset, indices, task):
     fig, axes = plt.subplots(len(indices), columns, squeeze=False,
                              figsize=(3.0 * columns, 3.0 * len(indices) + 0.4))
     scores = []
+    saliency = SaliencyMetrics() if task == 'saliency' else None
     for row, i in enumerate(indices):
         img, gt = dataset[i]
         prob = predict_probabilities(model, img)[0]
         valid = gt >= 0
         if task == 'saliency':
-            score = float(numpy.abs(prob - gt).mean())
+            saliency.add(prob, gt)
+            score = saliency.maes[-1]
             caption = 'saliency map (MAE {:.3f})'.format(score)
         else:
             metrics = EdgeMetrics(thresholds=19)
@@ -415,7 +425,8 @@ def _map_figure(model, dataset, indices, task):
         for ax in axes[row]:
             ax.set_axis_off()
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
-    return fig, scores
+    mae = None if saliency is None else saliency.result()['mae']
+    return fig, scores, mae
 
 
 if __name__ == '__main__':

@@ -4,6 +4,8 @@ import numpy
 import yaml
 
 from sparsemask.utils.atomic_write import atomic_write_text
+from sparsemask.utils.unique_key_yaml import DuplicateKeyError
+from sparsemask.utils.unique_key_yaml import unique_key_load
 
 
 _NAME = re.compile(r'^(E|D)([1-9][0-9]*)$')
@@ -213,6 +215,11 @@ class Connectivity(object):
         Returns:
             Connectivity
 
+        Raises:
+            ValueError: if the file cannot be read, is not valid YAML, has
+                a key twice (a stage listed twice, say; the message names
+                the key and both lines) or is not a valid connectivity.
+
         """
         if '\n' in path_or_text:
             text, source = path_or_text, 'connectivity YAML'
@@ -224,7 +231,9 @@ class Connectivity(object):
                 raise ValueError('cannot read connectivity file {}: {}'
                                  .format(path_or_text, e.strerror))
         try:
-            d = yaml.safe_load(text)
+            d = unique_key_load(text)
+        except DuplicateKeyError as e:
+            raise ValueError('{}: {}'.format(source, e))
         except yaml.YAMLError as e:
             raise ValueError('{}: not valid YAML: {}'.format(source, e))
         return cls.from_dict(d, source)

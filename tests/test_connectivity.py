@@ -181,6 +181,22 @@ def test_bad_yaml_unknown_key_and_file(tmp_path):
         Connectivity.from_yaml(str(path))
 
 
+def test_stage_listed_twice_names_file_stage_and_both_lines(tmp_path):
+    # PyYAML would keep the second D1 and silently drop the first
+    path = tmp_path / 'arch.yaml'
+    path.write_text('n_stages: 3\nstages:\n  D2: [E2, G]\n  D1: [E1]\n'
+                    '  D3: [E3]\n  D1: [E1, D2]\n')
+    with pytest.raises(ValueError) as e:
+        Connectivity.from_yaml(str(path))
+    assert str(e.value) == \
+        "{}: key 'D1' appears twice (lines 4 and 6)".format(path)
+    with pytest.raises(ValueError) as e:
+        Connectivity.from_yaml('n_stages: 3\nstages: {D1: [E1]}\n'
+                               'n_stages: 2\n')
+    assert str(e.value) == \
+        "connectivity YAML: key 'n_stages' appears twice (lines 1 and 3)"
+
+
 def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
     path = str(tmp_path / 'arch.yaml')
     Connectivity.full(2).to_yaml(path)

@@ -35,6 +35,7 @@ from sparsemask.training import ConfigError
 from sparsemask.training import load_config
 from sparsemask.training import load_trained_model
 from sparsemask.training import run_training
+from sparsemask.training.check_launcher import check_launcher
 from sparsemask.training.training_pool import available_cores
 from sparsemask.training.training_pool import TrainingPool
 from sparsemask.training.report_failure import debug_requested
@@ -131,6 +132,8 @@ def demo(args):
         args (argparse.Namespace): the parsed command line.
 
     """
+    # two copies under mpiexec would delete each other's --out
+    check_launcher(None, option=None)
     config = load_config(args.config, args.overrides)
     if config['task'] != 'segmentation':
         raise ConfigError(

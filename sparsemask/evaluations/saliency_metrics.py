@@ -52,6 +52,12 @@ class SaliencyMetrics(object):
         """int: how many images were added (or merged)."""
         return len(self._mae.maes)
 
+    @property
+    def maes(self):
+        """list of float: the MAE of each image added (or merged), in
+        order; ``result()['mae']`` is their mean."""
+        return [float(v) for v in self._mae.maes]
+
     def add(self, prob, mask):
         """Adds one image.
 

@@ -104,13 +104,7 @@ class FailOnNonFinite(extension.Extension):
         snapshots = list_snapshots(out)
         parts = []
         if good is not None:
-            if retention.growing:
-                parts.append(
-                    'The smoothed {} grew above {:g}x its minimum ({:.4g} at '
-                    'iteration {}) from iteration {} on (to {:.4g})'.format(
-                        retention.key, retention.factor,
-                        retention.minimum[0], retention.minimum[1],
-                        retention.growth_start, retention.smoothed))
+            parts.extend(retention.growth_notes())
             diverged = [(i, path) for i, path in snapshots if i > good]
             snapshots = [(i, path) for i, path in snapshots if i <= good]
             if diverged:
@@ -127,7 +121,7 @@ class FailOnNonFinite(extension.Extension):
         else:
             if not diverged:
                 why = 'no snapshot was written yet'
-            elif retention.growing:
+            elif retention.growing or retention.blown_up:
                 why = 'no snapshot predates the growth'
             else:
                 why = 'no snapshot predates the failure'

@@ -2,6 +2,7 @@ import argparse
 import os
 
 from sparsemask.cuda import require_gpu
+from sparsemask.training.check_launcher import check_launcher
 from sparsemask.training.config import load_config
 from sparsemask.training.report_failure import DEBUG_ENV
 
@@ -47,9 +48,13 @@ def setup(args, repo_root):
         tuple: ``(config, out, device, comm)``.
 
     Raises:
-        ConfigError: for a bad config file or override.
+        ConfigError: for a bad config file or override, or when started by
+            an MPI launcher without ``--communicator`` (see
+            :func:`~sparsemask.training.check_launcher.check_launcher`;
+            checked first).
 
     """
+    check_launcher(args.communicator)
     config = load_config(args.config, args.overrides)
     out = args.out
     if out is None:
@@ -71,10 +76,14 @@ def create_communicator(name, gpu):
         tuple: ``(comm, device)``; ``comm`` is None without ChainerMN.
 
     Raises:
+        ConfigError: ``name`` is None but an MPI launcher started several
+            processes (see
+            :func:`~sparsemask.training.check_launcher.check_launcher`).
         GPUUnavailableError: a GPU was requested and CuPy cannot use it
             (see :func:`sparsemask.cuda.require_gpu`).
 
     """
+    check_launcher(name)
     if name is None:
         require_gpu(gpu)
         return None, gpu

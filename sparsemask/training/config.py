@@ -8,7 +8,9 @@ written, with a :class:`ConfigError` whose one-line message names the file
 or override, the key, the value and what is expected.
 
 YAML is read with the YAML 1.2 rule for floats, so ``1e-4`` is the number
-0.0001 (PyYAML's YAML 1.1 rule reads it as the string ``'1e-4'``).
+0.0001 (PyYAML's YAML 1.1 rule reads it as the string ``'1e-4'``), and a
+key set twice in one mapping (at any level) is an error naming the key and
+both lines (PyYAML would keep the last one silently).
 """
 
 import copy
@@ -20,14 +22,18 @@ import re
 import yaml
 
 from sparsemask.utils.one_line import one_line
+from sparsemask.utils.unique_key_yaml import DuplicateKeyError
+from sparsemask.utils.unique_key_yaml import unique_key_load
+from sparsemask.utils.unique_key_yaml import UniqueKeyLoader
 
 
 class ConfigError(ValueError):
     """A config file or override is invalid; the message names it."""
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with YAML 1.2 floats (``1e-4``, ``5E3``)."""
+class _Loader(UniqueKeyLoader):
+    """PyYAML's safe loader with YAML 1.2 floats (``1e-4``, ``5E3``) that
+    refuses duplicate keys."""
 
 
 _Loader.add_implicit_resolver(
@@ -42,7 +48,8 @@ _Loader.add_implicit_resolver(
 
 
 def yaml_load(stream):
-    """Reads YAML as the config files are read (YAML 1.2 floats).
+    """Reads YAML as the config files are read (YAML 1.2 floats, no
+    duplicate keys).
 
     Args:
         stream (str or file): the YAML text or an open file.
@@ -50,8 +57,13 @@ def yaml_load(stream):
     Returns:
         object: the data.
 
+    Raises:
+        DuplicateKeyError: if a mapping has a key twice (it is a
+            ``yaml.YAMLError``).
+        yaml.YAMLError: if the text is not valid YAML.
+
     """
-    return yaml.load(stream, Loader=_Loader)
+    return unique_key_load(stream, loader=_Loader)
 
 
 class Option(object):
@@ -452,6 +464,9 @@ def parse_override(text):
     key, value = text.split('=', 1)
     try:
         value = yaml_load(value)
+    except DuplicateKeyError as e:
+        raise ConfigError('override {!r}: the value has the key {!r} '
+                          'twice'.format(text, e.key))
     except yaml.YAMLError as e:
         raise ConfigError('override {!r}: the value is not valid YAML: '
                           '{}'.format(text, one_line(e)))
@@ -508,6 +523,8 @@ def _read_chain(path, seen=()):
     try:
         with open(path) as f:
             data = yaml_load(f) or {}
+    except DuplicateKeyError as e:
+        raise ConfigError('{}: {}'.format(path, e))
     except yaml.YAMLError as e:
         raise ConfigError('{}: not valid YAML: {}'.format(
             path, one_line(e)))

@@ -292,8 +292,8 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         retention=retention, is_writer=is_writer,
         learning_rates=[('train.lr_' + name, rate)
                         for name, rate, _ in lr_groups]))
-    trainer.extend(PolyLearningRate(lr_groups, max_iter,
-                                    power=tc['lr_power']))
+    poly = PolyLearningRate(lr_groups, max_iter, power=tc['lr_power'])
+    trainer.extend(poly)
     if mode == 'search':
         if tc['search_loss'] != 'topk':
             # (topk: no penalty, each stage uses its train.topk largest
@@ -361,6 +361,11 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
         if is_writer:
             log.write('resumed from {} (iteration {})\n'.format(
                 resume_from, trainer.updater.iteration))
+            for name, old, new in poly.rescaled:
+                log.write('note: the momentum of the {} group was multiplied '
+                          'by {:.4g}, as its learning rate was changed from '
+                          '{:g} to {:g}\n'.format(name, new / old if old
+                                                  else 0, old, new))
     try:
         trainer.run(show_loop_exception_msg=debug)
     except OSError as e:

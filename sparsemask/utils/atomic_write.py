@@ -20,13 +20,22 @@ def atomic_open(path, mode='wb'):
     Yields:
         file: the open temporary file.
 
+    Raises:
+        OSError: if the file cannot be created, written or renamed; an
+            error of the temporary file names ``path`` as given.
+
     """
     if mode not in ('w', 'wb'):
         raise ValueError("mode must be 'w' or 'wb', not {!r}".format(mode))
+    given = path
     path = os.path.abspath(path)
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.',
-                               suffix='.tmp', dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.',
+                                   suffix='.tmp',
+                                   dir=os.path.dirname(path))
+    except OSError as e:
+        _name_the_destination(e, given, e.filename)
+        raise
     try:
         # mkstemp makes the file private (0600); give it the permissions
         # of a file opened with open(): 0666 less the umask
@@ -36,10 +45,25 @@ def atomic_open(path, mode='wb'):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(e, OSError):
+            _name_the_destination(e, given, tmp)
         raise
+
+
+def _name_the_destination(error, given, tmp):
+    # An error of the temporary file (creating, writing, syncing or renaming
+    # it: a system error naming the temporary file or no file) names the
+    # destination as the caller gave it, not the hidden temporary file; an
+    # error that names another file (one read in the block) is left alone.
+    if error.errno is None or not error.strerror:
+        return
+    if error.filename in (None, tmp) and error.filename2 in (
+            None, tmp, os.path.abspath(given)):
+        error.filename = given
+        error.filename2 = None
 
 
 def _umask():

@@ -138,3 +138,96 @@ def test_bad_scales_are_refused_by_the_parser(run_dir):
     r = evaluate(run_dir, '--scales', '0,1')
     assert r.returncode == 2
     assert 'expected positive scales' in r.stdout
+
+
+def _json_cases(tmp):
+    # (the --json given, what the one error line says about it)
+    os.makedirs(os.path.join(tmp, 'dir'))
+    with open(os.path.join(tmp, 'file'), 'w') as f:
+        f.write('')
+    cases = [
+        (os.path.join(tmp, 'nowhere', 'r.json'),
+         'the directory {} does not exist'.format(
+             os.path.join(tmp, 'nowhere'))),
+        (os.path.join(tmp, 'file', 'r.json'),
+         '{} is a file, not a directory'.format(os.path.join(tmp, 'file'))),
+        (os.path.join(tmp, 'dir'), 'it is a directory; give a file name'),
+    ]
+    if os.geteuid() != 0:       # root writes into read-only directories
+        os.makedirs(os.path.join(tmp, 'ro'))
+        os.chmod(os.path.join(tmp, 'ro'), 0o555)
+        cases.append((os.path.join(tmp, 'ro', 'r.json'),
+                      'no file can be created in the directory {}: '
+                      'Permission denied'.format(os.path.join(tmp, 'ro'))))
+    return cases
+
+
+def test_an_unwritable_json_is_refused_before_the_evaluation(run_dir,
+                                                             tmp_path):
+    for path, why in _json_cases(str(tmp_path)):
+        r = evaluate(run_dir, '--json', path)
+        assert r.returncode == 1, r.stdout
+        # one line, before any metric
+        assert r.stdout.strip().splitlines() == [
+            'error: {}: cannot be written: {}'.format(path, why)], r.stdout
+        assert '.tmp' not in r.stdout
+    if os.path.isdir(str(tmp_path / 'ro')):
+        os.chmod(str(tmp_path / 'ro'), 0o755)
+    assert sorted(os.listdir(str(tmp_path))) in (['dir', 'file'],
+                                                 ['dir', 'file', 'ro'])
+    assert os.listdir(str(tmp_path / 'dir')) == []
+
+
+def test_the_default_json_is_checked_before_the_evaluation(run_dir,
+                                                           tmp_path):
+    # a run directory that became read-only: here, where root may write
+    # anyway, eval_val_single_scale.json is a directory
+    import shutil
+    run = str(tmp_path / 'run')
+    shutil.copytree(run_dir, run)
+    path = os.path.join(run, 'eval_val_single_scale.json')
+    if os.path.isfile(path):
+        os.remove(path)
+    os.makedirs(path)
+    r = evaluate(run)
+    assert r.returncode == 1, r.stdout
+    assert r.stdout.strip().splitlines() == [
+        'error: {}: cannot be written: it is a directory; give a file '
+        'name'.format(path)], r.stdout
+
+
+@pytest.mark.parametrize('how', ['removed', 'replaced_by_a_file'])
+def test_metrics_are_printed_when_the_json_cannot_be_written_at_the_end(
+        run_dir, tmp_path, capsys, monkeypatch, how):
+    # the directory of --json vanishes during the evaluation: the metrics
+    # are printed all the same, then the error names --json
+    import shutil
+    from tests.load_script import load_script
+    script = load_script('eval/evaluate.py', 'evaluate_script')
+    directory = str(tmp_path / 'results')
+    os.makedirs(directory)
+    path = os.path.join(directory, 'r.json')
+    evaluate_segmentation = script.evaluate_segmentation
+
+    def evaluate_and_remove(*args, **kwargs):
+        result = evaluate_segmentation(*args, **kwargs)
+        shutil.rmtree(directory)
+        if how == 'replaced_by_a_file':
+            with open(directory, 'w') as f:
+                f.write('')
+        return result
+
+    monkeypatch.setattr(script, 'evaluate_segmentation',
+                        evaluate_and_remove)
+    with pytest.raises(SystemExit) as info:
+        script.main([run_dir, '--json', path])
+    assert info.value.code == 1
+    captured = capsys.readouterr()
+    assert 'mIoU' in captured.out and 'background' in captured.out
+    assert 'results in' not in captured.out
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith(
+        'error: {}: the results (printed above) were not written: '.format(
+            path)), captured.err
+    assert '.tmp' not in captured.err
+    assert not os.path.exists(path)

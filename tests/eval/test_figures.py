@@ -124,6 +124,60 @@ def test_search_and_run(runs, tmp_path):
                      r'accuracy [0-9.]+ [0-9.]+$', r.stdout, re.M)
 
 
+@pytest.fixture(scope='module')
+def saliency_run(tmp_path_factory):
+    pytest.importorskip('py_sod_metrics')
+    out = str(tmp_path_factory.mktemp('figures_saliency') / 'retrain')
+    r = script('train/retrain.py', '--out', out, *TINY, 'task=saliency',
+               'model.arch=fcn', 'train.iterations=1', 'dataset.n_val=3',
+               'log.snapshot_interval=1000')
+    assert r.returncode == 0, r.stdout
+    return out
+
+
+def test_saliency_mae_is_the_evaluation_s(saliency_run, figures_module,
+                                          tmp_path):
+    # one name, one number: the MAE printed and drawn is pysodmetrics' (of
+    # the min-max normalised map), the one eval/evaluate.py reports, not
+    # the raw mean of |prob - mask|
+    import io
+
+    import chainer
+    import matplotlib
+    matplotlib.use('Agg')
+    from matplotlib import pyplot
+
+    from sparsemask.evaluations import evaluate_saliency
+    from sparsemask.training import build_dataset
+    from sparsemask.training import load_trained_model
+
+    log = io.StringIO()
+    args = figures_module.make_parser().parse_intermixed_args(
+        ['--run', saliency_run, '--out', str(tmp_path), '--n-images', '3'])
+    figures_module.figures(args, log=log)
+    match = re.search(r'predictions of 3 images of the val split: MAE '
+                      r'\(pysodmetrics, as eval/evaluate\.py\) '
+                      r'([0-9. ]+), mean ([0-9.]+)$', log.getvalue(), re.M)
+    assert match, log.getvalue()
+    check_png(os.path.join(str(tmp_path), 'predictions.png'))
+
+    model, config = load_trained_model(saliency_run)
+    dataset, _ = build_dataset(config['dataset'], 'val', task='saliency')
+    assert len(dataset) == 3
+    # what eval/evaluate.py --n-images 2 computes, and for each image alone
+    expected = evaluate_saliency(model, chainer.datasets.SubDataset(
+        dataset, 0, 2))['mae']
+    per_image = [evaluate_saliency(model, chainer.datasets.SubDataset(
+        dataset, i, i + 1))['mae'] for i in range(3)]
+    assert match.group(1).split() == ['{:.3f}'.format(v) for v in per_image]
+    assert match.group(2) == '{:.4f}'.format(numpy.mean(per_image))
+    fig, scores, mae = figures_module._map_figure(model, dataset, [0, 1],
+                                                  'saliency')
+    pyplot.close(fig)
+    assert mae == expected
+    assert scores == per_image[:2]
+
+
 def test_histogram_counts_are_the_npz_counts(runs, tmp_path):
     search, _ = runs
     r = figures('--search', search, '--out', str(tmp_path / 'f'))

@@ -84,6 +84,18 @@ def test_equals_pysodmetrics_fed_directly():
     assert result['mae'] == mae
 
 
+def test_per_image_maes_are_the_library_s_and_average_to_mae():
+    examples = _data(seed=2)
+    metrics = _metrics(examples)
+    maes = metrics.maes
+    assert maes == [_library([e])[1] for e in examples]
+    assert metrics.result()['mae'] == numpy.mean(maes)
+    # after a merge too, in order
+    other = _metrics(examples[:1])
+    other.merge(metrics)
+    assert other.maes == maes[:1] + maes
+
+
 def test_equals_a_numpy_reference():
     examples = _data(seed=1)
     result = _metrics(examples).result()

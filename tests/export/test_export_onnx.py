@@ -395,3 +395,63 @@ def test_script_option_errors(run_dir, args, message):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: ')
     assert message in lines[0]
+
+
+def test_script_refuses_an_unwritable_output_before_exporting(run_dir,
+                                                              tmp_path):
+    tmp = str(tmp_path)
+    os.makedirs(os.path.join(tmp, 'dir'))
+    with open(os.path.join(tmp, 'file'), 'w') as f:
+        f.write('')
+    cases = [
+        (os.path.join(tmp, 'nowhere', 'm.onnx'),
+         'the directory {} does not exist'.format(
+             os.path.join(tmp, 'nowhere'))),
+        (os.path.join(tmp, 'file', 'm.onnx'),
+         '{} is a file, not a directory'.format(os.path.join(tmp, 'file'))),
+        (os.path.join(tmp, 'dir'), 'it is a directory; give a file name'),
+    ]
+    if os.geteuid() != 0:       # root writes into read-only directories
+        os.makedirs(os.path.join(tmp, 'ro'))
+        os.chmod(os.path.join(tmp, 'ro'), 0o555)
+        cases.append((os.path.join(tmp, 'ro', 'm.onnx'),
+                      'no file can be created in the directory {}: '
+                      'Permission denied'.format(os.path.join(tmp, 'ro'))))
+    try:
+        for path, why in cases:
+            r = export_script(run_dir, '--output', path)
+            assert r.returncode == 1, r.stdout + r.stderr
+            assert r.stdout == ''
+            assert r.stderr.strip().splitlines() == [
+                'error: {}: cannot be written: {}'.format(path, why)], \
+                r.stderr
+    finally:
+        if os.path.isdir(os.path.join(tmp, 'ro')):
+            os.chmod(os.path.join(tmp, 'ro'), 0o755)
+    assert os.listdir(os.path.join(tmp, 'dir')) == []
+
+
+def test_script_names_output_when_its_directory_vanishes(run_dir, tmp_path,
+                                                         capsys,
+                                                         monkeypatch):
+    # removed after the check: the error names --output, not the hidden
+    # temporary file the export writes first
+    import shutil
+    from tests.load_script import load_script
+    script = load_script('eval/export_onnx.py', 'export_onnx_script')
+    directory = str(tmp_path / 'out')
+    os.makedirs(directory)
+    path = os.path.join(directory, 'm.onnx')
+    load = script.load_trained_model
+
+    def load_and_remove(**kwargs):
+        loaded = load(**kwargs)
+        shutil.rmtree(directory)
+        return loaded
+
+    monkeypatch.setattr(script, 'load_trained_model', load_and_remove)
+    with pytest.raises(SystemExit) as info:
+        script.main([run_dir, '--output', path])
+    assert info.value.code == 1
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors == ['error: {}: No such file or directory'.format(path)]

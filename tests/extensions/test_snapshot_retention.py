@@ -177,3 +177,97 @@ def test_loads_a_snapshot_taken_without_it(tmp_path):
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         SnapshotRetention(2, **kwargs)
+
+
+# --- the norms: a blow-up the loss does not show ------------------------
+
+class Scale(chainer.training.Extension):
+    """After the update of iteration ``at``, multiplies every parameter
+    (``what='params'``) or every velocity (``'steps'``) of the model by
+    ``factor`` (as a batch-normalised network's loss would not show),
+    once."""
+
+    priority = 20000
+
+    def __init__(self, at, factor, what='params'):
+        self.at, self.factor, self.what = at, factor, what
+
+    def __call__(self, trainer):
+        if trainer.updater.iteration != self.at:
+            return
+        for p in trainer.updater.get_optimizer('main').target.params():
+            if self.what == 'params':
+                p.array *= self.factor
+            else:
+                p.update_rule.state['v'] *= self.factor
+
+
+def run_scaled(out, scale, retention, n=8, resume=None, max_iter=None):
+    trainer, model = make_trainer(out, max_iter=max_iter or n,
+                                  extensions=[scale])
+    initial = numpy.sqrt(sum(float((p.array.astype('d') ** 2).sum())
+                             for p in model.params()))
+    trainer.extend(ScriptedLoss([1.0] * n))      # a flat loss
+    trainer.extend(extensions.snapshot(n_retains=-1),
+                   trigger=(1, 'iteration'))
+    trainer.extend(retention)
+    if resume is not None:
+        chainer.serializers.load_npz(resume, trainer)
+    trainer.run()
+    return trainer, initial
+
+
+def test_parameters_that_blow_up_under_a_flat_loss(tmp_path):
+    out = str(tmp_path / 'a')
+    retention = SnapshotRetention(2, decay=0)
+    _, initial = run_scaled(out, Scale(4, 1000.0), retention)
+    assert retention._initial_norm == pytest.approx(initial, rel=1e-6)
+    assert not retention.growing            # the loss shows nothing
+    assert retention.blown_up
+    assert retention.last_good_iteration == 3
+    assert snapshot_iterations(out) == [3, 7, 8]
+    notes = retention.growth_notes()
+    assert len(notes) == 1 and 'blew up at iteration 4' in notes[0]
+    # without following the norms: the newest two only
+    out = str(tmp_path / 'b')
+    retention = SnapshotRetention(2, decay=0, norm_factor=None,
+                                  step_factor=None)
+    run_scaled(out, Scale(4, 1000.0), retention)
+    assert retention.last_good_iteration == 7
+    assert snapshot_iterations(out) == [7, 8]
+
+
+def test_a_huge_step_is_a_blow_up_and_calm_returns(tmp_path):
+    out = str(tmp_path)
+    retention = SnapshotRetention(2, decay=0)
+    # the velocity of update 4 made 1e6 times larger: its parameters (and
+    # those after it) are far from where they were; a small factor keeps
+    # them calm
+    run_scaled(out, Scale(4, 1e6, what='steps'), retention)
+    assert retention.blown_up and retention.last_good_iteration == 3
+    out = str(tmp_path / 'calm')
+    retention = SnapshotRetention(2, decay=0)
+    run_scaled(out, Scale(4, 1.5, what='steps'), retention)
+    assert not retention.blown_up and retention.last_good_iteration == 7
+
+
+def test_resume_keeps_the_norms_of_the_start(tmp_path):
+    full = SnapshotRetention(2, decay=0)
+    run_scaled(str(tmp_path / 'full'), Scale(6, 1000.0), full)
+    part = str(tmp_path / 'part')
+    run_scaled(part, Scale(6, 1000.0), SnapshotRetention(2, decay=0),
+               max_iter=5)
+    resumed = SnapshotRetention(2, decay=0)
+    run_scaled(part, Scale(6, 1000.0), resumed,
+               resume=os.path.join(part, 'snapshot_iter_5'))
+    # the initial norm is that of iteration 0, not of the snapshot
+    assert resumed._initial_norm == full._initial_norm
+    assert resumed.last_good_iteration == full.last_good_iteration == 5
+    assert resumed._blowup == pytest.approx(full._blowup)
+
+
+@pytest.mark.parametrize('kwargs', [dict(norm_factor=0),
+                                    dict(step_factor=-1.0)])
+def test_bad_norm_factors(kwargs):
+    with pytest.raises(ValueError, match='factor must be positive'):
+        SnapshotRetention(2, **kwargs)

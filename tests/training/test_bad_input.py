@@ -33,6 +33,7 @@ def assert_one_error_line(r, *names):
     ('train.lr_decoder=-0.05', 'train.lr_decoder = -0.05'),
     ('log.snapshot_interval=0', 'log.snapshot_interval = 0'),
     ('train.scale_range=2', 'train.scale_range = 2: expected a list'),
+    ('train.scale_range={a: 1, a: 2}', "the value has the key 'a' twice"),
 ])
 def test_bad_value_is_refused_before_anything_is_written(
         tmp_path, override, expected):
@@ -86,6 +87,8 @@ def test_out_that_cannot_be_written(tmp_path):
     ('n_stages: 9\nstages:\n  D1: [E0, G]\n', "unknown input name 'E0'"),
     ('n_stages: 9\nstages:\n  D2: [E2, G]\n', 'stage D1 is missing'),
     ('stages:\n  D1: [E1, G]\n', 'missing key n_stages'),
+    ('n_stages: 9\nstages:\n  D1: [E1, G]\n  D1: [E1]\n',
+     "key 'D1' appears twice (lines 3 and 4)"),
 ])
 def test_broken_arch_file(tmp_path, text, expected):
     arch = tmp_path / 'arch.yaml'
@@ -94,6 +97,21 @@ def test_broken_arch_file(tmp_path, text, expected):
     r = run('retrain.py', out, 'model.arch=' + str(arch))
     line = assert_one_error_line(r, 'model.arch', str(arch), expected)
     assert line.startswith('error: model.arch: ')
+    assert not os.path.exists(out)
+
+
+def test_duplicate_key_in_the_config_file(tmp_path):
+    from tests.training.tiny_run import ROOT
+    config = tmp_path / 'c.yaml'
+    config.write_text('base: {}\ntrain:\n  lr_decoder: 0.01\n'
+                      '  lr_decoder: 0.02\n'.format(os.path.join(
+                          ROOT, 'configs', 'demo.yaml')))
+    out = str(tmp_path / 'out')
+    # (the last --config is the one read)
+    r = run('retrain.py', out, '--config', str(config))
+    line = assert_one_error_line(r)
+    assert line == "error: {}: key 'lr_decoder' appears twice (lines 3 " \
+        'and 4)'.format(config)
     assert not os.path.exists(out)
 
 

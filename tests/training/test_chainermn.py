@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -120,3 +121,28 @@ def test_disk_full_on_rank_0_ends_the_whole_job(tmp_path):
     for _, path in snapshots:
         check_snapshot(path)
     assert not os.path.exists(os.path.join(out, 'model.npz'))
+
+
+@pytest.mark.skipif(not os.path.exists(MPIEXEC),
+                    reason='mpiexec not installed (pip install mpich)')
+@pytest.mark.parametrize('script', ['train/search.py', 'eval/evaluate.py'])
+def test_mpiexec_without_communicator_is_refused(tmp_path, script):
+    # two independent copies would print every line twice and write into
+    # the same --out: both end before they write anything, one line said
+    out = str(tmp_path / 'mn')
+    if script == 'train/search.py':
+        args = ['--out', out, '--config',
+                os.path.join(ROOT, 'configs', 'demo.yaml')] + TINY
+    else:
+        args = [str(tmp_path), '--json', out]
+    rc, output, seconds = _mpiexec([os.path.join(ROOT, script)] + args,
+                                   timeout=120)
+    assert rc != 0, output
+    lines = output.splitlines()
+    assert len(lines) == 1, output
+    # PMI_SIZE=2 with MPICH's mpiexec
+    assert re.match(r'error: started by an MPI launcher with 2 processes '
+                    r'\(\w+=2\) but without --communicator: add '
+                    r'--communicator naive \(or pure_nccl on GPUs\), or run '
+                    r'one process$', lines[0]), output
+    assert not os.path.exists(out)

@@ -67,6 +67,52 @@ def test_missing_file_and_bad_override(tmp_path):
         load_config(None, ['train.lam'])
 
 
+@pytest.mark.parametrize('text,key,lines', [
+    # top level: a section set twice (PyYAML would keep the second only)
+    ('train:\n  lam: 0.1\nmodel:\n  channels: 32\ntrain:\n  epochs: 2\n',
+     'train', (1, 5)),
+    ('task: saliency\ntask: edge\n', 'task', (1, 2)),
+    # nested: a key of a section set twice
+    ('train:\n  lr_decoder: 0.01\n  batchsize: 4\n\n  lr_decoder: 0.02\n',
+     'lr_decoder', (2, 5)),
+    ('model: {channels: 32, channels: 64}\n', 'channels', (1, 1)),
+])
+def test_duplicate_key_names_file_key_and_both_lines(tmp_path, text, key,
+                                                     lines):
+    path = tmp_path / 'c.yaml'
+    path.write_text(text)
+    with pytest.raises(ConfigError) as e:
+        load_config(str(path))
+    assert str(e.value) == '{}: key {!r} appears twice (lines {} and {})' \
+        .format(path, key, *lines)
+
+
+def test_duplicate_key_in_a_base_file_names_the_base_file(tmp_path):
+    (tmp_path / 'a.yaml').write_text('train:\n  lam: 0.1\n  lam: 0.2\n')
+    (tmp_path / 'b.yaml').write_text('base: a.yaml\ntrain:\n  lam: 0.3\n')
+    with pytest.raises(ConfigError) as e:
+        load_config(str(tmp_path / 'b.yaml'))
+    assert str(e.value) == \
+        "{}: key 'lam' appears twice (lines 2 and 3)".format(
+            tmp_path / 'a.yaml')
+
+
+def test_duplicate_key_in_an_override_value_is_refused():
+    override = 'train.scale_range={a: 1, a: 2}'
+    with pytest.raises(ConfigError) as e:
+        load_config(None, [override])
+    assert str(e.value) == \
+        "override {!r}: the value has the key 'a' twice".format(override)
+
+
+def test_merge_keys_and_equal_keys_of_other_mappings_are_no_duplicates():
+    from sparsemask.training.config import yaml_load
+    data = yaml_load('a: &a {x: 1, y: 2e-3}\nb:\n  <<: *a\n  x: 3\n'
+                     'c: {x: 4}\n')
+    assert data == {'a': {'x': 1, 'y': 0.002}, 'b': {'x': 3, 'y': 0.002},
+                    'c': {'x': 4}}
+
+
 def test_shipped_configs_resolve():
     import glob
     import os

@@ -92,8 +92,8 @@ def test_search_retrain_evaluate_and_draw(tmp_path, task):
                    '--n-images', '2', '--out', figures)
     assert r.returncode == 0, r.stdout
     assert 'predictions.png' in os.listdir(figures)
-    assert ('mean absolute error' if task == 'saliency' else
-            'F at the best threshold (OIS)') in r.stdout, r.stdout
+    assert ('MAE (pysodmetrics, as eval/evaluate.py)' if task == 'saliency'
+            else 'F at the best threshold (OIS)') in r.stdout, r.stdout
 
 
 def test_resume_with_another_task_is_refused(tmp_path):
