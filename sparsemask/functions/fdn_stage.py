@@ -277,8 +277,12 @@ class FDNStageFunction(function_node.FunctionNode):
 
     def __init__(self, n_inputs, size, normalize=True, eps=2e-5,
                  running_mean=None, running_var=None, decay=0.9,
-                 kernels=None):
+                 kernels=None, w_grad=True):
         self.n_inputs = n_inputs
+        # whether the backward computes the gradient of w: without BN it is
+        # the only use of the 1x1 convolutions' outputs ``zs``, which are
+        # then not kept (a retraining's w is the constant ones)
+        self.w_grad = w_grad
         self.size = tuple(int(s) for s in size)
         self.normalize = normalize
         self.eps = eps
@@ -360,7 +364,10 @@ class FDNStageFunction(function_node.FunctionNode):
         else:
             scale = xp.broadcast_to(w[:, None], (T, Ws[0].shape[0]))
             shift = xp.zeros(Ws[0].shape[0], dtype=xs[0].dtype)
-        self.zs = zs  # centred when normalizing
+        # centred when normalizing; kept for the backward only where it
+        # needs them
+        self.sizes = [z.shape[2:] for z in zs]
+        self.zs = zs if self.normalize or self.w_grad else None
         kernels = self._kernels(xp)
         if kernels is None:
             y = accumulate_numpy(zs, scale, shift, self.size)
@@ -376,7 +383,7 @@ class FDNStageFunction(function_node.FunctionNode):
         gamma, beta, w = [v.array for v in inputs[2 * T:]]
         gy = grad_outputs[0].array
         xp = backend.get_array_module(gy)
-        sizes = [z.shape[2:] for z in self.zs]
+        sizes = self.sizes
         kernels = self._kernels(xp)
         if kernels is None:
             downs = transposed_upsample_numpy(gy, sizes)
@@ -395,7 +402,8 @@ class FDNStageFunction(function_node.FunctionNode):
             ggamma = w[:, None] * invstd * sc
             gbeta = w[:, None] * xp.broadcast_to(g_sum, gamma.shape)
         else:
-            gw = xp.stack([(d * z).sum() for d, z in zip(downs, self.zs)])
+            gw = None if self.zs is None else xp.stack(
+                [(d * z).sum() for d, z in zip(downs, self.zs)])
             ggamma = gbeta = None
         gxs, gWs = [], []
         for t in range(T):
@@ -454,6 +462,9 @@ def fdn_stage(xs, Ws, size, gamma=None, beta=None, w=None, normalize=True,
         gamma (~chainer.Variable): ``(T, C_out)``; ones if None.
         beta (~chainer.Variable): ``(T, C_out)``; zeros if None.
         w (~chainer.Variable): ``(T,)`` connection weights; ones if None.
+            Unless it is a variable that requires a gradient, the backward
+            neither computes its gradient nor, without BN, keeps the 1x1
+            convolutions' outputs for it.
         normalize (bool): apply the per-connection BN.
         eps (float): BN epsilon.
         running_mean (array): ``(T, C_out)`` running means (updated in
@@ -476,6 +487,7 @@ def fdn_stage(xs, Ws, size, gamma=None, beta=None, w=None, normalize=True,
     xp = backend.get_array_module(*([x for x in xs] + [W for W in Ws]))
     dtype = xs[0].dtype
     C = Ws[0].shape[0]
+    w_grad = isinstance(w, chainer.Variable) and w.requires_grad
     if gamma is None:
         gamma = xp.ones((T, C), dtype=dtype)
     if beta is None:
@@ -483,6 +495,6 @@ def fdn_stage(xs, Ws, size, gamma=None, beta=None, w=None, normalize=True,
     if w is None:
         w = xp.ones((T,), dtype=dtype)
     node = FDNStageFunction(T, size, normalize, eps, running_mean,
-                            running_var, decay, kernels)
+                            running_var, decay, kernels, w_grad=w_grad)
     y, = node.apply(tuple(xs) + tuple(Ws) + (gamma, beta, w))
     return y

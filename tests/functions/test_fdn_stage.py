@@ -118,3 +118,41 @@ def test_interpolation_matrix_matches_resize_images(n_out, n_in):
     x = numpy.repeat(x, 2, axis=3)
     y = chainer.functions.resize_images(x, (n_out, 2)).array[0, 0, :, 0]
     numpy.testing.assert_allclose(m @ x[0, 0, :, 0], y, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('w_kind', ['none', 'array', 'variable',
+                                    'constant_variable'])
+def test_retrain_mode_keeps_nothing_for_w(w_kind):
+    # without BN, the 1x1 convolutions' outputs serve only the gradient of
+    # w: kept only when w is a variable that requires one
+    rng = numpy.random.RandomState(1)
+    shapes = [(3, 4, 5), (2, 1, 1), (2, 7, 6)]
+    size = (7, 6)
+    xs = [chainer.Variable(rng.randn(2, c, h, w).astype(numpy.float32))
+          for c, h, w in shapes]
+    Ws = [chainer.Variable(rng.randn(3, c).astype(numpy.float32))
+          for c, _, _ in shapes]
+    ones = numpy.ones(len(shapes), numpy.float32)
+    w = {'none': None, 'array': ones, 'variable': chainer.Variable(ones),
+         'constant_variable': chainer.Variable(ones, requires_grad=False)
+         }[w_kind]
+    y = fdn_stage(xs, Ws, size, w=w, normalize=False)
+    node = y.creator
+    assert (node.zs is not None) == (w_kind == 'variable')
+    gy = rng.randn(*y.shape).astype(numpy.float32)
+    y.grad = gy
+    y.backward()
+    # the same gradients as the stock functions
+    for x, W in zip(xs, Ws):
+        xv = chainer.Variable(x.array)
+        Wv = chainer.Variable(W.array)
+        h = chainer.functions.convolution_2d(
+            xv, chainer.functions.reshape(Wv, Wv.shape + (1, 1)))
+        if h.shape[2:] != size:
+            h = chainer.functions.resize_images(h, size)
+        h.grad = gy
+        h.backward()
+        numpy.testing.assert_allclose(x.grad, xv.grad, rtol=1e-4, atol=1e-4)
+        numpy.testing.assert_allclose(W.grad, Wv.grad, rtol=1e-4, atol=1e-4)
+    if w_kind == 'variable':
+        assert w.grad is not None and w.grad.shape == (len(shapes),)
