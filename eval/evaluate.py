@@ -24,6 +24,10 @@ Protocols:
 - the paper's Table 2: ``--scales 0.5,0.75,1.0,1.25,1.5,1.75 --flip``:
   softmax probabilities averaged over the scales and their mirror images.
 
+``--runtime onnxruntime`` runs the model exported to ONNX (once per input
+shape, in memory) in ONNX Runtime on the CPU instead of Chainer, with the
+same protocol and metrics (the ``onnx`` extra).
+
 Under ``mpiexec -n N ... --communicator naive`` each process evaluates
 every N-th image and the confusion matrices are summed.
 
@@ -117,7 +121,13 @@ def make_parser():
                         help='evaluate the first N images only')
     parser.add_argument('--json', default=None,
                         help='where to write the results (default: '
-                        'eval_<split>[_<protocol>].json beside the model)')
+                        'eval_<split>_<protocol>[_onnxruntime].json beside '
+                        'the model)')
+    parser.add_argument('--runtime', default='chainer',
+                        choices=('chainer', 'onnxruntime'),
+                        help='what runs the model: Chainer (default), or '
+                        'ONNX Runtime on the CPU on the model exported to '
+                        'ONNX')
     parser.add_argument('--gpu', type=int, default=-1,
                         help='GPU id, -1 for CPU; under mpiexec each '
                         'process uses its intra-node rank when >= 0')
@@ -235,6 +245,9 @@ def evaluate(args, log=sys.stdout):
             first and the error names the file.
 
     """
+    if args.runtime == 'onnxruntime' and args.gpu >= 0:
+        raise ConfigError('--runtime onnxruntime runs on the CPU: drop '
+                          '--gpu {}'.format(args.gpu))
     comm, device = create_communicator(args.communicator, args.gpu)
     args.comm = comm
     is_writer = comm is None or comm.rank == 0
@@ -276,6 +289,9 @@ def evaluate(args, log=sys.stdout):
     if device >= 0:
         chainer.cuda.get_device_from_id(device).use()
         model.to_gpu()
+    if args.runtime == 'onnxruntime':
+        from sparsemask.export import OnnxRuntimeModel
+        model = OnnxRuntimeModel(model)
     progress = None
     if is_writer and sys.stderr.isatty():
         progress = _Progress(sys.stderr)
@@ -321,14 +337,16 @@ def evaluate(args, log=sys.stdout):
         'model': os.path.abspath(args.model) if args.model else
         os.path.abspath(args.run),
         'dataset': config['dataset']['name'],
+        'runtime': args.runtime,
         'processes': 1 if comm is None else comm.size,
         'seconds': seconds,
     })
     if is_writer:
         # the metrics first: they are not lost if the file cannot be written
-        log.write('{} images of {} {} ({}), {:.1f} s\n'.format(
+        log.write('{} images of {} {} ({}), {:.1f} s{}\n'.format(
             len(dataset), config['dataset']['name'], split, protocol,
-            seconds))
+            seconds, ', ONNX Runtime' if args.runtime == 'onnxruntime'
+            else ''))
         if task == 'segmentation':
             log.write(format_table(result, label_names) + '\n')
         else:
@@ -350,7 +368,9 @@ def _json_path(args, split, protocol):
     if args.json is not None:
         return args.json
     where = args.run or os.path.dirname(os.path.abspath(args.model))
-    return os.path.join(where, 'eval_{}_{}.json'.format(split, protocol))
+    runtime = '' if args.runtime == 'chainer' else '_' + args.runtime
+    return os.path.join(where, 'eval_{}_{}{}.json'.format(
+        split, protocol, runtime))
 
 
 def _json_float(value):

@@ -4,7 +4,9 @@ On the synthetic data set (configs/demo.yaml): searches the connectivity of
 the decoder of a MobileNetV2 encoder, prunes it, retrains the searched
 architecture and, for comparison, three hand-designed decoders of the same
 search space (the full Fully Dense Network, U-Net and FCN) with the same
-schedule, then evaluates them on the validation set. The retrainings run
+schedule, then evaluates them on the validation set, in Chainer and, when
+ONNX Runtime is installed (the ``onnx`` extra, part of ``make demo``'s
+environment), exported to ONNX in ONNX Runtime. The retrainings run
 ``--jobs`` at a time, each in a worker process with one thread (default: one
 per core).
 
@@ -30,6 +32,7 @@ import numpy
 
 import chainer
 
+from sparsemask.evaluations import evaluate_segmentation
 from sparsemask.training import build_datasets
 from sparsemask.training import ConfigError
 from sparsemask.training import load_config
@@ -88,6 +91,16 @@ def images_per_second(model, imgs, repeat=2):
         model.predict(imgs)
         best = min(best, time.time() - start)
     return len(imgs) / best
+
+
+def onnx_runtime_available():
+    """Whether the exported models can be run (the ``onnx`` extra)."""
+    try:
+        import onnx  # NOQA
+        import onnxruntime  # NOQA
+    except ImportError:
+        return False
+    return True
 
 
 def main():
@@ -188,11 +201,15 @@ def demo(args):
             run_training(c, 'retrain', out, log=log)
     rows = []
     lr = config['train']['lr_decoder']
+    ort = onnx_runtime_available()
+    if ort:
+        say('== evaluating each row in Chainer and, exported to ONNX, in '
+            'ONNX Runtime')
     for name, _, out in retrains:
         model, _ = load_trained_model(out)
         with open(os.path.join(out, 'log')) as f:
             miou = last_logged(json.load(f), 'val/main/miou')
-        rows.append({
+        row = {
             'architecture': name,
             'miou': miou,
             'decoder_params': decoder_params(model),
@@ -200,7 +217,15 @@ def demo(args):
             'images_per_s': images_per_second(model, imgs),
             'lr_decoder': lr,
             'lr_tuned': False,
-        })
+        }
+        if ort:
+            from sparsemask.export import OnnxRuntimeModel
+            runtime = OnnxRuntimeModel(model)
+            row['miou_onnxruntime'] = evaluate_segmentation(
+                runtime, val, model.n_class)['miou']
+            row['images_per_s_onnxruntime'] = images_per_second(runtime,
+                                                                imgs)
+        rows.append(row)
 
     elapsed = time.time() - start
     say('')
@@ -213,6 +238,15 @@ def demo(args):
                                r['decoder_params'], r['connections'],
                                n * (n + 1), r['images_per_s'],
                                r['lr_decoder']))
+    if ort:
+        say('')
+        say('{:<12} {:>8} {:>10} {:>10}'.format(
+            'ONNX Runtime', 'mIoU', 'images/s', 'vs Chainer'))
+        for r in rows:
+            say('{:<12} {:>8.4f} {:>10.1f} {:>9.2f}x'.format(
+                r['architecture'], r['miou_onnxruntime'],
+                r['images_per_s_onnxruntime'],
+                r['images_per_s_onnxruntime'] / r['images_per_s']))
     say('')
     say('One seed, one learning rate for all rows (not tuned for any): '
         'eval/table1.py compares them fairly.')

@@ -28,7 +28,8 @@ def export_onnx(model, x, path, opset=11):
     ``align_corners=True`` as Chainer computes it, and the fused FDN stage).
     The graph's only input is ``x`` and its output ``logits``, with the
     fixed shapes of ``x`` and of the model's output on it; the parameters
-    are initializers.
+    are initializers, those the graph uses only (the backbone's ImageNet
+    classifier, kept in the model so that its weights load, is not).
 
     The file is written atomically: to a temporary file that replaces
     ``path`` once complete, so a failed export leaves ``path`` as it was.
@@ -38,7 +39,7 @@ def export_onnx(model, x, path, opset=11):
             :class:`~sparsemask.links.SparseMask`, on the CPU.
         x (numpy.ndarray): an input, ``(N, 3, H, W)`` float32 normalised
             images; its shape is the graph's.
-        path (str): the ONNX file to write.
+        path (str): the ONNX file to write; None: nothing is written.
         opset (int): the ONNX opset version, 11 or 12: resizing with
             ``align_corners`` needs 11, and from 13 on some of
             onnx_chainer's own converters write invalid nodes.
@@ -75,10 +76,25 @@ def export_onnx(model, x, path, opset=11):
             input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
             train=False, external_converters=external_converters())
     _drop_initializer_inputs(onnx_model)
-    data = onnx_model.SerializeToString()
-    with atomic_open(path, 'wb') as f:
-        f.write(data)
+    _drop_unused_initializers(onnx_model)
+    if path is not None:
+        data = onnx_model.SerializeToString()
+        with atomic_open(path, 'wb') as f:
+            f.write(data)
     return onnx_model
+
+
+def _drop_unused_initializers(onnx_model):
+    # parameters no node reads (the backbone's classifier): ONNX Runtime
+    # warns about each, and they make the file larger
+    graph = onnx_model.graph
+    used = set(graph.output[i].name for i in range(len(graph.output)))
+    for node in graph.node:
+        used.update(node.input)
+    kept = [t for t in graph.initializer if t.name in used]
+    if len(kept) != len(graph.initializer):
+        del graph.initializer[:]
+        graph.initializer.extend(kept)
 
 
 def _drop_initializer_inputs(onnx_model):

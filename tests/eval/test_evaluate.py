@@ -231,3 +231,37 @@ def test_metrics_are_printed_when_the_json_cannot_be_written_at_the_end(
             path)), captured.err
     assert '.tmp' not in captured.err
     assert not os.path.exists(path)
+
+
+def test_onnxruntime_equals_chainer(run_dir, tmp_path):
+    pytest.importorskip('onnxruntime')
+    reports = {}
+    for runtime in ('chainer', 'onnxruntime'):
+        path = str(tmp_path / (runtime + '.json'))
+        r = evaluate(run_dir, '--runtime', runtime, '--json', path,
+                     '--scales', '0.75,1.0', '--flip')
+        assert r.returncode == 0, r.stdout
+        assert ('ONNX Runtime' in r.stdout) == (runtime == 'onnxruntime')
+        with open(path) as f:
+            reports[runtime] = json.load(f)
+        assert reports[runtime]['runtime'] == runtime
+    chainer_, ort = reports['chainer'], reports['onnxruntime']
+    # the same predictions up to the rounding of the two runtimes: at most
+    # a few pixels (ties of the argmax) may differ
+    confusion = numpy.array(chainer_['confusion'])
+    changed = numpy.abs(numpy.array(ort['confusion']) - confusion).sum()
+    assert changed <= 1e-3 * confusion.sum()
+    assert ort['miou'] == pytest.approx(chainer_['miou'], abs=1e-3)
+    assert ort['n_images'] == chainer_['n_images'] == 5
+
+
+def test_onnxruntime_default_json_and_gpu_refused(run_dir):
+    pytest.importorskip('onnxruntime')
+    r = evaluate(run_dir, '--runtime', 'onnxruntime', '--n-images', '1')
+    assert r.returncode == 0, r.stdout
+    assert os.path.isfile(os.path.join(
+        run_dir, 'eval_val_single_scale_onnxruntime.json'))
+    r = evaluate(run_dir, '--runtime', 'onnxruntime', '--gpu', '0')
+    assert r.returncode != 0
+    assert r.stdout.strip().splitlines()[-1] == \
+        'error: --runtime onnxruntime runs on the CPU: drop --gpu 0'

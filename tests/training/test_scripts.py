@@ -152,6 +152,13 @@ def test_prune_names_a_damaged_file_in_one_line(search_dir, tmp_path, name,
     assert len(lines) == 1 and lines[0].startswith('error: ' + path), lines
 
 
+try:
+    import onnxruntime  # NOQA
+    ONNX_RUNTIME = True
+except ImportError:
+    ONNX_RUNTIME = False
+
+
 @pytest.mark.parametrize('jobs', ['1', '2'])
 def test_demo_table_has_the_baselines_and_says_untuned(tmp_path, jobs):
     out = str(tmp_path / 'demo')
@@ -180,6 +187,12 @@ def test_demo_table_has_the_baselines_and_says_untuned(tmp_path, jobs):
         line = next(x for x in r.stdout.splitlines()
                     if x.startswith(name + ' '))
         assert line.endswith('(untuned)')
+        if ONNX_RUNTIME:
+            # the exported model in ONNX Runtime: the same mIoU
+            assert row['miou_onnxruntime'] == pytest.approx(row['miou'],
+                                                            abs=1e-3)
+    if ONNX_RUNTIME:
+        assert 'ONNX Runtime     mIoU   images/s vs Chainer' in r.stdout
     if jobs == '2':
         # the retrainings ran in two worker processes
         pids = {json.load(open(os.path.join(
