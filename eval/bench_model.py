@@ -1,5 +1,5 @@
-"""Benchmark a SparseMask model: parameters, test-phase speed and training
-memory, with the fused and the unfused decoder side by side.
+"""Benchmark a SparseMask model: parameters, test-phase speed, training
+step time and memory, ours against stock Chainer and ONNX Runtime.
 
 The model is built from a config (``--config`` and ``section.key=value``
 overrides) with the architecture ``--arch`` (default: the paper's
@@ -8,6 +8,20 @@ MobileNetV2 architecture, 15 connections), or the search model
 rebuilt from a training run (``--run DIR``). The weights do not matter:
 without ``--run`` the encoder is randomly initialised
 (``model.pretrained_model`` is forced to null; nothing is downloaded).
+
+Three variants run the same weights in the same process, taking turns:
+
+- ``ours``: this project's functions: the fused FDN stage, depthwise and
+  1x1 convolutions without im2col, bilinear resizing as two matmuls;
+- ``stock``: what a user would write with Chainer's own functions:
+  grouped convolution after ``F.pad``, ``F.resize_images``, the unfused
+  decoder (``model.fused=false`` under
+  ``chainer.using_config('stock_functions', True)``);
+- ``onnxruntime``: ours exported to ONNX (in memory) and run by ONNX
+  Runtime on the CPU with ``--threads`` threads (inference only; skipped
+  on a GPU, without the ``onnx`` extra or with ``--no-onnxruntime``).
+  Run the script with ``OPENBLAS_NUM_THREADS`` equal to ``--threads`` for
+  a fair comparison (the default of ``--threads`` follows it).
 
 It reports:
 
@@ -25,32 +39,28 @@ It reports:
 2. Test-phase images/s at ``--size`` (512x512, the paper's FPS setting)
    for each ``--batch``: the median of ``--repeat`` timed forward passes
    after warm-up, under ``chainer.using_config('train', False)`` and
-   ``chainer.no_backprop_mode()``, the fused and the unfused model taking
-   turns (the device is synchronised before the clock is read).
-3. The memory of one training step (forward, softmax cross entropy,
-   backward, with the gradients cleared first as the optimizer does) at
-   ``--train-batch`` and ``--train-crop``. On the CPU, the peak of the
-   allocations traced by :mod:`tracemalloc` during the step (NumPy reports
-   its allocations to it) above the baseline before it. It is split into
-   parameters(+gradients): the parameters, allocated before the step, and
-   the gradients the step leaves behind; and activations: the traced peak
-   minus those gradients, i.e. the features kept for the backward pass,
-   their gradients and workspace (assuming every parameter gradient is
-   already allocated at the peak; if not, this part is slightly
-   underestimated). The input batch is reported apart. On a GPU (``--gpu
-   N``), the peak of CuPy's memory pool during the step (a memory hook;
-   this path is not covered by the CPU tests).
-4. The fused decoder (``model.fused=true``: the FDN-stage op of
-   :mod:`sparsemask.functions.fdn_stage`) against the unfused one (stock
-   Chainer functions) in the same run: both are built, the unfused one
-   gets the fused one's weights (``copyparams``), their test-phase outputs
-   must agree to 1e-4 (relative to the largest logit when it is above 1),
-   and the ratios fused/unfused of images/s and of memory are printed.
+   ``chainer.no_backprop_mode()`` (the device is synchronised before the
+   clock is read), and the ratios ours/stock and ours/onnxruntime.
+3. For each ``--train-crop`` and ``--train-batch``, one training step
+   (forward, softmax cross entropy, backward, with the gradients cleared
+   first as the optimizer does): its median time over ``--train-repeat``
+   steps, and its memory. On the CPU, the memory is the peak of the
+   allocations traced by :mod:`tracemalloc` during the step (NumPy
+   reports its allocations to it) above the baseline before it. It is
+   split into parameters(+gradients): the parameters, allocated before the
+   step, and the gradients the step leaves behind; and activations: the
+   traced peak minus those gradients, i.e. the features kept for the
+   backward pass, their gradients and workspace. The input batch is
+   reported apart. On a GPU (``--gpu N``), the peak of CuPy's memory pool
+   during the step (a memory hook; this path is not covered by the CPU
+   tests).
+4. The test-phase outputs of the variants on one input must agree to
+   1e-4 (relative to the largest logit when it is above 1).
 
 A table is printed and everything is written to ``--json`` (default
 ``eval/results/bench_model_<cpu|gpu>.json``). A bad option, config key or
 file ends the script with one ``error:`` line and exit status 1; so do
-fused and unfused outputs that disagree (after the JSON is written).
+outputs that disagree (after the JSON is written).
 
 Usage (overrides go before options that take several values)::
 
@@ -58,6 +68,7 @@ Usage (overrides go before options that take several values)::
     python eval/bench_model.py --arch full --repeat 3
     python eval/bench_model.py --search model.width_multiplier=0.5
     python eval/bench_model.py --run result/voc_mobilenetv2_retrain
+    OPENBLAS_NUM_THREADS=1 python eval/bench_model.py --threads 1
     python eval/bench_model.py --gpu 0 --batch 1 16 --repeat 20
     python eval/bench_model.py --quick model.width_multiplier=0.25
 """
@@ -93,14 +104,16 @@ DEFAULT_CONFIG = os.path.join(ROOT, 'configs', 'voc_mobilenetv2_retrain.yaml')
 #: the architecture SparseMask found for MobileNetV2 on VOC (paper Fig. 3)
 PAPER_ARCH = os.path.join(ROOT, 'configs', 'arch',
                           'sparsemask_mobilenetv2_voc.yaml')
-#: fused and unfused test-phase outputs must agree this closely
+#: the variants' test-phase outputs must agree this closely
 TOLERANCE = 1e-4
-VARIANTS = ('fused', 'unfused')
+#: the Chainer variants (see :func:`variant_config`)
+VARIANTS = ('ours', 'stock')
 #: what --quick changes (unless the option is given)
 QUICK = {'size': '64', 'batch': [1, 2], 'repeat': 1, 'warmup': 1,
-         'train_batch': 2, 'train_crop': 64}
-NORMAL = {'size': '512x512', 'batch': [1, 16], 'repeat': 5, 'warmup': 1,
-          'train_batch': 8, 'train_crop': 513}
+         'train_batch': [2], 'train_crop': ['64'], 'train_repeat': 1}
+NORMAL = {'size': '512x512', 'batch': [1, 8], 'repeat': 5, 'warmup': 1,
+          'train_batch': [2, 8], 'train_crop': ['321', '513'],
+          'train_repeat': 3}
 MB = 2 ** 20
 
 
@@ -203,43 +216,71 @@ def count_parameters(model, unused=None):
     return counts
 
 
-def _forward_test(model, x):
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
+def variant_config(name):
+    """The configuration a variant runs under.
+
+    Args:
+        name (str): ``'ours'`` (our depthwise and pointwise convolutions
+            and resizing, the fused FDN stage) or ``'stock'`` (Chainer's
+            own functions: grouped convolution after ``F.pad``,
+            ``F.resize_images``, the unfused decoder), or
+            ``'onnxruntime'``.
+
+    Returns:
+        context manager: ``chainer.using_config('stock_functions', ...)``.
+
+    """
+    return chainer.using_config('stock_functions', name == 'stock')
+
+
+def _forward_test(model, x, name='ours'):
+    with chainer.using_config('train', False), chainer.no_backprop_mode(), \
+            variant_config(name):
         return model(x)
 
 
 def compare_outputs(models, size, xp, seed=0):
-    """Checks that the fused and the unfused model compute the same logits.
+    """Checks that the variants compute the same logits.
 
     Args:
-        models (dict): ``'fused'`` and ``'unfused'`` -> model (same
-            weights).
+        models (dict): ``'ours'`` and ``'stock'`` (and ``'onnxruntime'``)
+            -> model (same weights).
         size (tuple of int): the input size (batch 1).
         xp (module): ``numpy`` or ``cupy``.
         seed (int): seed of the random input.
 
     Returns:
-        dict: ``max_abs_diff``, ``max_abs_logit``, ``tolerance`` and
-        ``agree`` (the difference is at most ``tolerance`` times
-        ``max(1, max_abs_logit)``).
+        dict: ``max_abs_diff`` (ours against stock), ``max_abs_logit``,
+        ``tolerance``, ``agree`` (the difference is at most ``tolerance``
+        times ``max(1, max_abs_logit)``) and, with ONNX Runtime,
+        ``onnxruntime_max_abs_diff`` (against ours, included in
+        ``agree``).
 
     """
     rng = numpy.random.RandomState(seed)
-    x = xp.asarray(rng.randn(1, 3, *size).astype(numpy.float32))
-    ys = {k: chainer.backends.cuda.to_cpu(_forward_test(models[k], x).array)
-          for k in VARIANTS}
-    diff = float(numpy.max(numpy.abs(ys['fused'] - ys['unfused'])))
-    scale = float(numpy.max(numpy.abs(ys['unfused'])))
-    return {'max_abs_diff': diff, 'max_abs_logit': scale,
-            'tolerance': TOLERANCE,
-            'agree': bool(diff <= TOLERANCE * max(1.0, scale))}
+    x = rng.randn(1, 3, *size).astype(numpy.float32)
+    ys = {}
+    for name, model in models.items():
+        xs = x if name == 'onnxruntime' else xp.asarray(x)
+        ys[name] = chainer.backends.cuda.to_cpu(
+            _forward_test(model, xs, name).array).astype(numpy.float64)
+    diff = float(numpy.max(numpy.abs(ys['ours'] - ys['stock'])))
+    scale = float(numpy.max(numpy.abs(ys['stock'])))
+    bound = TOLERANCE * max(1.0, scale)
+    result = {'max_abs_diff': diff, 'max_abs_logit': scale,
+              'tolerance': TOLERANCE, 'agree': bool(diff <= bound)}
+    if 'onnxruntime' in ys:
+        ort = float(numpy.max(numpy.abs(ys['onnxruntime'] - ys['ours'])))
+        result['onnxruntime_max_abs_diff'] = ort
+        result['agree'] = bool(result['agree'] and ort <= bound)
+    return result
 
 
 def throughput(models, batch, size, xp, repeat, warmup, seed=0):
     """Measures test-phase images/s of each model at one batch size.
 
     Args:
-        models (dict): name -> model.
+        models (dict): variant name -> model (see :func:`variant_config`).
         batch (int): images per forward pass.
         size (tuple of int): ``(H, W)``.
         xp (module): ``numpy`` or ``cupy``.
@@ -253,9 +294,11 @@ def throughput(models, batch, size, xp, repeat, warmup, seed=0):
 
     """
     rng = numpy.random.RandomState(seed)
-    x = xp.asarray(rng.randn(batch, 3, *size).astype(numpy.float32))
-    fns = {name: (lambda m=m: _forward_test(m, x))
-           for name, m in models.items()}
+    x = rng.randn(batch, 3, *size).astype(numpy.float32)
+    fns = {}
+    for name, m in models.items():
+        xs = x if name == 'onnxruntime' else xp.asarray(x)
+        fns[name] = (lambda m=m, xs=xs, name=name: _forward_test(m, xs, name))
     times = median_times(fns, xp, repeat=repeat, warmup=warmup)
     row = {'batch': batch}
     for name, (median, ts) in times.items():
@@ -264,7 +307,24 @@ def throughput(models, batch, size, xp, repeat, warmup, seed=0):
     return row
 
 
-def train_memory(model, batch, crop, n_class, xp, seed=0):
+def _batch(batch, crop, n_class, xp, seed):
+    rng = numpy.random.RandomState(seed)
+    x = xp.asarray(rng.randn(batch, 3, *crop).astype(numpy.float32))
+    t = xp.asarray(rng.randint(0, n_class, (batch,) + crop)
+                   .astype(numpy.int32))
+    return x, t
+
+
+def _train_step(model, x, t, name):
+    def step():
+        model.cleargrads()
+        with chainer.using_config('train', True), variant_config(name):
+            loss = F.softmax_cross_entropy(model(x), t)
+            loss.backward()
+    return step
+
+
+def train_memory(model, batch, crop, n_class, xp, seed=0, name='ours'):
     """Measures the memory of one training step.
 
     The step is what the trainer does: clear the gradients, forward in
@@ -279,6 +339,7 @@ def train_memory(model, batch, crop, n_class, xp, seed=0):
         n_class (int): the number of classes of the labels.
         xp (module): ``numpy`` or ``cupy``.
         seed (int): seed of the random batch.
+        name (str): the variant (:func:`variant_config`).
 
     Returns:
         dict: in bytes, ``parameter_bytes`` (every parameter, allocated
@@ -292,19 +353,9 @@ def train_memory(model, batch, crop, n_class, xp, seed=0):
     if isinstance(crop, int):
         crop = (crop, crop)
     crop = tuple(crop)
-    rng = numpy.random.RandomState(seed)
-    x = xp.asarray(rng.randn(batch, 3, *crop).astype(numpy.float32))
-    t = xp.asarray(rng.randint(0, n_class, (batch,) + crop)
-                   .astype(numpy.int32))
-
-    def step():
-        model.cleargrads()
-        with chainer.using_config('train', True):
-            loss = F.softmax_cross_entropy(model(x), t)
-            loss.backward()
-
+    x, t = _batch(batch, crop, n_class, xp, seed)
     gc.collect()
-    peak, retained = peak_memory(step, xp)
+    peak, retained = peak_memory(_train_step(model, x, t, name), xp)
     params = sum(p.array.nbytes for p in model.params())
     grads = sum(p.grad.nbytes for p in model.params() if p.grad is not None)
     model.cleargrads()
@@ -322,8 +373,35 @@ def train_memory(model, batch, crop, n_class, xp, seed=0):
     return result
 
 
+def train_time(models, batch, crop, n_class, xp, repeat, warmup, seed=0):
+    """Times one training step of each variant (median, interleaved).
+
+    Args:
+        models (dict): variant name -> Chainer model.
+        batch (int): images.
+        crop (tuple of int): the crop size.
+        n_class (int): the number of classes of the labels.
+        xp (module): ``numpy`` or ``cupy``.
+        repeat (int): timed steps (the median is kept).
+        warmup (int): untimed steps first.
+        seed (int): seed of the random batch.
+
+    Returns:
+        dict: per variant ``median_s`` and ``times_s``.
+
+    """
+    x, t = _batch(batch, tuple(crop), n_class, xp, seed)
+    fns = {name: _train_step(m, x, t, name) for name, m in models.items()}
+    times = median_times(fns, xp, repeat=repeat, warmup=warmup)
+    for m in models.values():
+        m.cleargrads()
+    return {name: {'median_s': median, 'times_s': ts}
+            for name, (median, ts) in times.items()}
+
+
 def _model_variants(args):
-    """Builds the fused and the unfused model with the same weights."""
+    """Builds our model (fused stages) and the stock one (unfused) with
+    the same weights."""
     if args.run is not None:
         if args.search:
             raise ConfigError('--search: the model of --run is a search '
@@ -338,7 +416,7 @@ def _model_variants(args):
                                                model.n_class))
         n_class = model.n_class
         fused_value = config['model']['fused']
-        models = {'fused' if fused_value else 'unfused': model}
+        models = {'ours' if fused_value else 'stock': model}
     else:
         if args.config is not None and not os.path.isfile(args.config):
             raise ConfigError('--config {} does not exist'.format(
@@ -362,24 +440,48 @@ def _model_variants(args):
         models = {}
     for name in VARIANTS:
         if name not in models:
-            model_config = dict(config['model'], fused=name == 'fused')
+            model_config = dict(config['model'], fused=name == 'ours')
             models[name] = build_model(model_config, mode, n_class)
-    # the unfused model gets the fused one's weights (and BN statistics),
-    # or, from --run, the trained model's
-    source = models['fused'] if args.run is None else models[
-        'fused' if config['model']['fused'] else 'unfused']
+    # the stock model gets ours' weights (and BN statistics), or, from
+    # --run, the trained model's
+    source = models['ours'] if args.run is None else models[
+        'ours' if config['model']['fused'] else 'stock']
     for name in VARIANTS:
         if models[name] is not source:
             models[name].copyparams(source)
     return models, config, mode, n_class
 
 
+def onnx_runtime_available():
+    """Whether ONNX Runtime and onnx can be imported (the ``onnx``
+    extra)."""
+    try:
+        import onnx  # NOQA
+        import onnxruntime  # NOQA
+    except ImportError:
+        return False
+    return True
+
+
+def default_threads():
+    """ONNX Runtime's threads: ``OPENBLAS_NUM_THREADS`` (the threads
+    Chainer's NumPy uses) when set, else one per core."""
+    try:
+        return max(1, int(os.environ['OPENBLAS_NUM_THREADS']))
+    except (KeyError, ValueError):
+        return os.cpu_count() or 1
+
+
 def _check_options(args):
-    for name in ('repeat', 'train_batch'):
+    for name in ('repeat', 'train_repeat', 'threads'):
         value = getattr(args, name)
         if value < 1:
             raise ConfigError('--{} {}: expected a positive integer'.format(
                 name.replace('_', '-'), value))
+    if not args.train_batch or min(args.train_batch) < 1:
+        raise ConfigError('--train-batch {}: expected positive '
+                          'integers'.format(' '.join(
+                              str(b) for b in args.train_batch)))
     if args.warmup < 0:
         raise ConfigError('--warmup {}: expected 0 or more'.format(
             args.warmup))
@@ -411,12 +513,17 @@ def run_benchmark(args):
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.threads is None:
+        args.threads = default_threads()
     _check_options(args)
     size = parse_size(args.size)
-    train_crop = parse_size(args.train_crop, '--train-crop')
+    for crop in args.train_crop:
+        parse_size(crop, '--train-crop')
+    args.runtime_onnx = args.gpu < 0 and not args.no_onnxruntime and \
+        onnx_runtime_available()
     device, xp = _device(args.gpu)
     models, config, mode, n_class = _model_variants(args)
-    model = models['fused']
+    model = models['ours']
     params = count_parameters(model)
     if device is not None:
         for m in models.values():
@@ -446,31 +553,55 @@ def run_benchmark(args):
         'parameters': params,
         'size': list(size),
         'repeat': args.repeat,
+        'train_repeat': args.train_repeat,
         'warmup': args.warmup,
+        'blas_threads': os.environ.get('OPENBLAS_NUM_THREADS'),
     }
-    _progress(args, 'checking fused against unfused outputs at {}x{}'.format(
-        *size))
+    chainer_models = dict(models)
+    if args.runtime_onnx:
+        from sparsemask.export import OnnxRuntimeModel
+        models['onnxruntime'] = OnnxRuntimeModel(
+            model, threads=args.threads)
+    result['onnxruntime'] = bool(args.runtime_onnx)
+    result['threads'] = args.threads
+    _progress(args, 'checking the outputs of {} at {}x{}'.format(
+        ', '.join(models), *size))
     result['outputs'] = compare_outputs(models, size, xp)
     result['throughput'] = []
     for batch in args.batch:
         _progress(args, 'timing batch {} at {}x{} ({} repeats)'.format(
             batch, size[0], size[1], args.repeat))
         row = throughput(models, batch, size, xp, args.repeat, args.warmup)
-        row['fused_over_unfused'] = (row['fused']['images_per_s']
-                                     / row['unfused']['images_per_s'])
+        row['ours_over_stock'] = (row['ours']['images_per_s']
+                                  / row['stock']['images_per_s'])
+        if 'onnxruntime' in row:
+            row['ours_over_onnxruntime'] = (
+                row['ours']['images_per_s']
+                / row['onnxruntime']['images_per_s'])
         result['throughput'].append(row)
-    memory = {}
-    for name in VARIANTS:
-        _progress(args, 'training memory, {}: batch {} at {}x{}'.format(
-            name, args.train_batch, *train_crop))
-        memory[name] = train_memory(models[name], args.train_batch,
-                                    train_crop, n_class, xp)
-    memory['method'] = ('cupy memory pool peak' if args.gpu >= 0 else
-                        'tracemalloc peak')
-    memory['fused_over_unfused'] = {
-        key: memory['fused'][key] / memory['unfused'][key]
-        for key in ('total_bytes', 'activation_bytes')}
-    result['train_memory'] = memory
+    result['train'] = []
+    for crop in args.train_crop:
+        crop = parse_size(crop, '--train-crop')
+        for batch in args.train_batch:
+            _progress(args, 'training step, batch {} at {}x{}: time ({} '
+                      'repeats) and memory'.format(batch, crop[0], crop[1],
+                                                   args.train_repeat))
+            row = {'batch': batch, 'crop': list(crop)}
+            times = train_time(chainer_models, batch, crop, n_class, xp,
+                               args.train_repeat, args.warmup)
+            for name in VARIANTS:
+                row[name] = {'time': times[name],
+                             'memory': train_memory(
+                                 chainer_models[name], batch, crop, n_class,
+                                 xp, name=name)}
+            row['stock_over_ours_time'] = (times['stock']['median_s']
+                                           / times['ours']['median_s'])
+            row['ours_over_stock_memory'] = {
+                key: row['ours']['memory'][key] / row['stock']['memory'][key]
+                for key in ('total_bytes', 'activation_bytes')}
+            result['train'].append(row)
+    result['memory_method'] = ('cupy memory pool peak' if args.gpu >= 0
+                               else 'tracemalloc peak')
     result['load_average_end'] = list(os.getloadavg())
     return result
 
@@ -506,39 +637,56 @@ def format_report(result):
             'no FDN' if result['n_connections'] is None else
             '{} connections'.format(result['n_connections']),
             result['decoder_channels'], result['n_class']),
-        'device: {}; median of {} repeats after {} warm-up'.format(
-            result['device'], result['repeat'], result['warmup']),
+        'device: {}; median of {} repeats ({} for training steps) after '
+        '{} warm-up; OPENBLAS_NUM_THREADS={}, ONNX Runtime threads {}'.format(
+            result['device'], result['repeat'], result['train_repeat'],
+            result['warmup'], result['blas_threads'], result['threads']),
         'parameters: {} (encoder {:,} + decoder {:,} = stages {:,} + head '
         '{:,}; unused encoder parameters not counted: {:,})'.format(
             p['paper_format'], p['encoder'], p['decoder'],
             p['decoder_stages'], p['head'], p['encoder_unused']),
         '',
-        '{:<34} {:>12} {:>12} {:>14}'.format('', 'fused', 'unfused',
-                                            'fused/unfused'),
     ]
+    ort = result['onnxruntime']
+    header = '{:<34} {:>12} {:>12} {:>10}'.format('', 'ours', 'stock',
+                                                   'ours/stock')
+    if ort:
+        header += ' {:>12} {:>10}'.format('onnxruntime', 'ours/ort')
+    lines.append(header)
     h, w = result['size']
     for row in result['throughput']:
-        lines.append('{:<34} {:>12.3f} {:>12.3f} {:>14.3f}'.format(
+        line = '{:<34} {:>12.3f} {:>12.3f} {:>9.2f}x'.format(
             'test images/s {}x{} batch {}'.format(h, w, row['batch']),
-            row['fused']['images_per_s'], row['unfused']['images_per_s'],
-            row['fused_over_unfused']))
-    m = result['train_memory']
-    lines.append('training step, batch {} crop {}x{} ({}; input {:.1f} '
-                 'MB):'.format(m['fused']['batch'], m['fused']['crop'][0],
-                               m['fused']['crop'][1], m['method'],
-                               m['fused']['input_bytes'] / MB))
-    for label, key in (('params+grads', 'parameters_and_gradients'),
-                       ('activations', 'activation_bytes'),
-                       ('total (with input)', 'total_bytes')):
-        f, u = m['fused'][key], m['unfused'][key]
-        lines.append('{:<34} {:>9.1f} MB {:>9.1f} MB {:>14.3f}'.format(
-            '  ' + label, f / MB, u / MB, f / u))
+            row['ours']['images_per_s'], row['stock']['images_per_s'],
+            row['ours_over_stock'])
+        if ort:
+            line += ' {:>12.3f} {:>9.2f}x'.format(
+                row['onnxruntime']['images_per_s'],
+                row['ours_over_onnxruntime'])
+        lines.append(line)
+    for row in result['train']:
+        lines.append('training step, batch {} crop {}x{} ({}):'.format(
+            row['batch'], row['crop'][0], row['crop'][1],
+            result['memory_method']))
+        o, st = row['ours'], row['stock']
+        lines.append('{:<34} {:>10.3f} s {:>10.3f} s {:>9.2f}x'.format(
+            '  time (stock/ours: speed-up)', o['time']['median_s'],
+            st['time']['median_s'], row['stock_over_ours_time']))
+        for label, key in (('params+grads', 'parameters_and_gradients'),
+                           ('activations', 'activation_bytes'),
+                           ('total (with input)', 'total_bytes')):
+            a, b = o['memory'][key], st['memory'][key]
+            lines.append('{:<34} {:>9.1f} MB {:>9.1f} MB {:>9.2f}x'.format(
+                '  ' + label, a / MB, b / MB, a / b))
     o = result['outputs']
     lines.append('')
-    lines.append('outputs: max |fused - unfused| = {:.3g} (largest logit '
-                 '{:.3g}, tolerance {:g}): {}'.format(
-                     o['max_abs_diff'], o['max_abs_logit'], o['tolerance'],
-                     'agree' if o['agree'] else 'DISAGREE'))
+    text = 'outputs: max |ours - stock| = {:.3g}'.format(o['max_abs_diff'])
+    if 'onnxruntime_max_abs_diff' in o:
+        text += ', max |onnxruntime - ours| = {:.3g}'.format(
+            o['onnxruntime_max_abs_diff'])
+    lines.append(text + ' (largest logit {:.3g}, tolerance {:g}): {}'.format(
+        o['max_abs_logit'], o['tolerance'],
+        'agree' if o['agree'] else 'DISAGREE'))
     lines.append('load average: {} at the start, {} at the end'.format(
         ' '.join('{:.2f}'.format(v) for v in result['load_average_start']),
         ' '.join('{:.2f}'.format(v) for v in result['load_average_end'])))
@@ -572,21 +720,28 @@ def make_parser():
     parser.add_argument('--size', default=None,
                         help='test input H or HxW (default: 512x512)')
     parser.add_argument('--batch', type=int, nargs='+', default=None,
-                        help='test batch sizes (default: 1 16)')
+                        help='test batch sizes (default: 1 8)')
     parser.add_argument('--repeat', type=int, default=None,
                         help='timed runs; the median is reported '
                         '(default: 5)')
     parser.add_argument('--warmup', type=int, default=None,
                         help='untimed runs first (default: 1)')
-    parser.add_argument('--train-batch', type=int, default=None,
-                        help='training memory: batch (default: 8)')
-    parser.add_argument('--train-crop', default=None,
-                        help='training memory: crop H or HxW '
-                        '(default: 513)')
+    parser.add_argument('--train-batch', type=int, nargs='+', default=None,
+                        help='training steps: batch sizes (default: 2 8)')
+    parser.add_argument('--train-crop', nargs='+', default=None,
+                        help='training steps: crops, H or HxW each '
+                        '(default: 321 513)')
+    parser.add_argument('--train-repeat', type=int, default=None,
+                        help='timed training steps (default: 3)')
+    parser.add_argument('--threads', type=int, default=None,
+                        help="ONNX Runtime's threads (default: "
+                        'OPENBLAS_NUM_THREADS when set, else one per core)')
+    parser.add_argument('--no-onnxruntime', action='store_true',
+                        help='do not run the export in ONNX Runtime')
     parser.add_argument('--quick', action='store_true',
                         help='tiny sizes for tests: --size 64 --batch 1 2 '
-                        '--repeat 1 --train-batch 2 --train-crop 64 (given '
-                        'options still win)')
+                        '--repeat 1 --train-batch 2 --train-crop 64 '
+                        '--train-repeat 1 (given options still win)')
     parser.add_argument('--json', default=None,
                         help='output file (default: '
                         'eval/results/bench_model_<cpu|gpu>.json)')
@@ -619,10 +774,12 @@ def main(argv=None):
         o = result['outputs']
         if not o['agree']:
             raise ValueError(
-                'fused and unfused outputs differ by {:.3g} (more than {:g} '
-                'x max(1, largest logit {:.3g})): the fused FDN-stage op '
-                'disagrees with the stock functions'.format(
-                    o['max_abs_diff'], o['tolerance'], o['max_abs_logit']))
+                'the outputs of ours and stock (and ONNX Runtime) differ by '
+                '{:.3g} (more than {:g} x max(1, largest logit {:.3g})): our '
+                'functions disagree with the stock ones'.format(
+                    max(o['max_abs_diff'],
+                        o.get('onnxruntime_max_abs_diff', 0)),
+                    o['tolerance'], o['max_abs_logit']))
     except Exception as e:
         sys.exit(report_failure(e, debug=debug_requested(args.debug)))
 

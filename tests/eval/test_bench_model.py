@@ -70,15 +70,24 @@ def test_paper_format():
 
 
 @pytest.mark.parametrize('mode', ['retrain', 'search'])
-def test_fused_and_unfused_outputs_agree(mode):
-    fused = _build(mode, fused=True)
-    unfused = _build(mode, fused=False)
-    assert fused.decoder.stage1.fused and not unfused.decoder.stage1.fused
-    unfused.copyparams(fused)
-    result = bench.compare_outputs({'fused': fused, 'unfused': unfused},
-                                   (64, 48), fused.xp)
+def test_ours_and_stock_outputs_agree(mode):
+    ours = _build(mode, fused=True)
+    stock = _build(mode, fused=False)
+    assert ours.decoder.stage1.fused and not stock.decoder.stage1.fused
+    stock.copyparams(ours)
+    result = bench.compare_outputs({'ours': ours, 'stock': stock},
+                                   (64, 48), ours.xp)
     assert result['agree'], result
     assert result['max_abs_diff'] <= 1e-4 * max(1, result['max_abs_logit'])
+    assert 'onnxruntime_max_abs_diff' not in result
+
+
+def test_a_wrong_stock_model_is_caught():
+    ours = _build(fused=True)
+    stock = _build(fused=False)   # other random weights
+    result = bench.compare_outputs({'ours': ours, 'stock': stock},
+                                   (64, 48), ours.xp)
+    assert not result['agree']
 
 
 def test_training_memory_is_positive_and_grows_with_the_batch():
@@ -111,8 +120,9 @@ def _run(*args):
 def test_script_end_to_end(tmp_path):
     path = str(tmp_path / 'out' / 'bench.json')
     r = _run('model.width_multiplier=0.25', '--size', '64', '--repeat', '1',
-             '--train-batch', '2', '--train-crop', '64', '--json', path,
-             '--batch', '1', '2')
+             '--train-batch', '2', '3', '--train-crop', '64', '48x40',
+             '--train-repeat', '1', '--json', path, '--batch', '1', '2',
+             '--threads', '1')
     assert r.returncode == 0, r.stdout
     with open(path) as f:
         result = json.load(f)
@@ -120,8 +130,9 @@ def test_script_end_to_end(tmp_path):
         'device', 'gpu', 'argv', 'time', 'versions', 'load_average_start',
         'load_average_end', 'config', 'run', 'overrides', 'mode', 'backbone',
         'width_multiplier', 'decoder_channels', 'arch', 'n_connections',
-        'n_class', 'parameters', 'size', 'repeat', 'warmup', 'outputs',
-        'throughput', 'train_memory'}
+        'n_class', 'parameters', 'size', 'repeat', 'train_repeat', 'warmup',
+        'blas_threads', 'threads', 'onnxruntime', 'outputs', 'throughput',
+        'train', 'memory_method'}
     assert result['mode'] == 'retrain'
     assert result['arch'] == PAPER_ARCH
     assert result['n_connections'] == 15
@@ -140,31 +151,40 @@ def test_script_end_to_end(tmp_path):
     assert result['parameters']['paper_format'] == printed
     assert 'parameters: {} '.format(printed) in r.stdout
     assert result['outputs']['agree']
-    assert set(result['outputs']) == {'max_abs_diff', 'max_abs_logit',
-                                      'tolerance', 'agree'}
+    ort = bench.onnx_runtime_available()
+    assert result['onnxruntime'] == ort
+    assert set(result['outputs']) == {
+        'max_abs_diff', 'max_abs_logit', 'tolerance', 'agree'} | (
+            {'onnxruntime_max_abs_diff'} if ort else set())
+    variants = ['ours', 'stock'] + (['onnxruntime'] if ort else [])
     assert [row['batch'] for row in result['throughput']] == [1, 2]
     for row in result['throughput']:
-        assert set(row) == {'batch', 'fused', 'unfused',
-                            'fused_over_unfused'}
-        for name in ('fused', 'unfused'):
+        assert set(row) == {'batch', 'ours_over_stock'} | set(variants) | (
+            {'ours_over_onnxruntime'} if ort else set())
+        for name in variants:
             assert set(row[name]) == {'median_s', 'times_s', 'images_per_s'}
             assert len(row[name]['times_s']) == 1
             assert row[name]['images_per_s'] > 0
-        assert row['fused_over_unfused'] > 0
-    memory = result['train_memory']
-    assert set(memory) == {'fused', 'unfused', 'method',
-                           'fused_over_unfused'}
-    for name in ('fused', 'unfused'):
-        m = memory[name]
-        assert set(m) == {
-            'batch', 'crop', 'parameter_bytes', 'gradient_bytes',
-            'activation_bytes', 'peak_step_bytes', 'retained_step_bytes',
-            'input_bytes', 'parameters_and_gradients', 'total_bytes'}
-        assert m['batch'] == 2 and m['crop'] == [64, 64]
-        assert m['activation_bytes'] > 0
-    assert set(memory['fused_over_unfused']) == {'total_bytes',
-                                                 'activation_bytes'}
-    assert 'fused/unfused' in r.stdout
+        assert row['ours_over_stock'] == pytest.approx(
+            row['ours']['images_per_s'] / row['stock']['images_per_s'])
+    assert [(row['crop'], row['batch']) for row in result['train']] == [
+        ([64, 64], 2), ([64, 64], 3), ([48, 40], 2), ([48, 40], 3)]
+    for row in result['train']:
+        assert set(row) == {'batch', 'crop', 'ours', 'stock',
+                            'stock_over_ours_time', 'ours_over_stock_memory'}
+        for name in ('ours', 'stock'):
+            t, m = row[name]['time'], row[name]['memory']
+            assert len(t['times_s']) == 1 and t['median_s'] > 0
+            assert set(m) == {
+                'batch', 'crop', 'parameter_bytes', 'gradient_bytes',
+                'activation_bytes', 'peak_step_bytes', 'retained_step_bytes',
+                'input_bytes', 'parameters_and_gradients', 'total_bytes'}
+            assert m['batch'] == row['batch'] and m['crop'] == row['crop']
+            assert m['activation_bytes'] > 0
+        assert set(row['ours_over_stock_memory']) == {'total_bytes',
+                                                      'activation_bytes'}
+    assert result['memory_method'] == 'tracemalloc peak'
+    assert 'ours/stock' in r.stdout
     assert 'wrote {}'.format(path) in r.stdout
 
 
@@ -186,6 +206,9 @@ def test_quick_search_model(tmp_path):
     (['--arch', 'missing_arch.yaml'], 'model.arch: missing_arch.yaml'),
     (['--size', '64x'], "--size '64x'"),
     (['--batch', '0'], '--batch 0'),
+    (['--train-batch', '2', '0'], '--train-batch 2 0'),
+    (['--train-crop', '64', 'x'], "--train-crop 'x'"),
+    (['--threads', '0'], '--threads 0'),
     (['--gpu', '0'], '--gpu 0'),
     (['--search', '--arch', 'full'], '--arch'),
 ])
