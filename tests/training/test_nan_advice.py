@@ -128,8 +128,10 @@ def test_resume_as_advised_gets_past_the_divergence(tmp_path, threads):
         r = run('search.py', out, *DIVERGING + extra + ['--resume'],
                 env=env)
         assert 'resumed from {} (iteration 3)'.format(start) in r.stdout
+        # the snapshot's momentum follows the rate it is resumed with
         assert 'note: the momentum of the decoder group was multiplied ' \
-            'by 0.1' in r.stdout, r.stdout
+            'by {:.4g},'.format(rates['train.lr_decoder'] / 0.05) \
+            in r.stdout, r.stdout
     assert r.returncode == 0, r.stdout
     assert attempt >= 1
     # at most a thousandth of the rates was needed: lr * decay <= 1
