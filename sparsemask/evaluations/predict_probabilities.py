@@ -4,6 +4,7 @@ import chainer
 import chainer.functions as F
 from chainercv.transforms import resize
 
+from sparsemask.functions.resize_bilinear import resize_bilinear
 from sparsemask.utils.pil_backend import pil_backend
 
 
@@ -27,11 +28,12 @@ def predict_probabilities(model, img, scales=(1.0,), flip=False,
     after normalisation; the authors' evaluation pads VOC images to 513
     so, ``dataset.py`` of wuhuikai/SparseMask), and, with ``flip``, also
     mirrored left to right. The logits of each input are cropped to the
-    unpadded area, mirrored back, resized to ``H x W`` (bilinear, as
-    :func:`chainer.functions.resize_images`) and turned into probabilities
-    by a softmax (a sigmoid for one channel); the result is the mean of
-    those probabilities (the protocol of the paper's Table 2 with scales
-    0.5 to 1.75 and flips).
+    unpadded area, mirrored back, resized to ``H x W``
+    (:func:`~sparsemask.functions.resize_bilinear`: bilinear, as
+    :func:`chainer.functions.resize_images`) and turned into
+    probabilities by a softmax (a sigmoid for one channel); the result is
+    the mean of those probabilities (the protocol of the paper's Table 2
+    with scales 0.5 to 1.75 and flips).
 
     Args:
         model (~chainer.Link): a segmentation model with ``mean``, ``std``
@@ -88,7 +90,7 @@ def predict_probabilities(model, img, scales=(1.0,), flip=False,
                 logits = F.concat(
                     (logits[:1], logits[1:, :, :, ::-1]), axis=0)
             if scaled != size:
-                logits = F.resize_images(logits, size)
+                logits = resize_bilinear(logits, size)
             if logits.shape[1] == 1:
                 prob = F.sigmoid(logits).array.sum(axis=0)
             else:

@@ -7,8 +7,14 @@ converters get wrong or lack in a SparseMask model.
   ``align_corners=True`` by default: the results differ.
 - ``FDNStageFunction`` (:func:`sparsemask.functions.fdn_stage`, the fused
   decoder stage) has no converter at all.
+- ``DepthwiseConvolution2D`` and ``PointwiseConvolution2D``
+  (:func:`sparsemask.functions.depthwise_convolution_2d` and
+  :func:`sparsemask.functions.pointwise_convolution_2d`, the CPU
+  convolutions of MobileNetV2) have none either; they become ``Conv``
+  (the depthwise one with ``group`` and its asymmetric ``pads``, so that
+  TensorFlow's ``'SAME'`` padding needs no ``Pad`` node).
 
-Both emit stock ONNX operators (opset 11 or later), so that any runtime
+All emit stock ONNX operators (opset 11 or later), so that any runtime
 reads the file.
 """
 
@@ -210,17 +216,71 @@ def _convert_fdn_stage(params):
     return gb.nodes()
 
 
+def _convert_depthwise_convolution_2d(params):
+    """Converts :func:`sparsemask.functions.depthwise_convolution_2d` to
+    ``Conv`` with ``group`` equal to the channels.
+
+    The padding, which may differ before and after an axis, is ``Conv``'s
+    ``pads`` ``[top, left, bottom, right]``; the inputs are ``x``, ``W``
+    and, if the function has one, the bias.
+
+    Args:
+        params (onnx_chainer.functions.converter.FunctionConverterParams):
+            the function, opset, input and output names and export context.
+
+    Returns:
+        tuple of onnx.NodeProto: the node.
+
+    """
+    func = params.func
+    (top, bottom), (left, right) = func.pad
+    W_shape = func.inputs[1].shape
+    gb = onnx_helper.GraphBuilder()
+    gb.op_output_named(
+        'Conv', params.input_names, params.output_names,
+        kernel_shape=list(W_shape[2:]), pads=[top, left, bottom, right],
+        strides=list(func.stride), dilations=list(func.dilate),
+        group=W_shape[0])
+    return gb.nodes()
+
+
+def _convert_pointwise_convolution_2d(params):
+    """Converts :func:`sparsemask.functions.pointwise_convolution_2d` to a
+    1x1 ``Conv``.
+
+    Args:
+        params (onnx_chainer.functions.converter.FunctionConverterParams):
+            the function, opset, input and output names and export context.
+
+    Returns:
+        tuple of onnx.NodeProto: the node.
+
+    """
+    gb = onnx_helper.GraphBuilder()
+    gb.op_output_named(
+        'Conv', params.input_names, params.output_names,
+        kernel_shape=[1, 1], pads=[0, 0, 0, 0], strides=[1, 1],
+        dilations=[1, 1], group=1)
+    return gb.nodes()
+
+
 def external_converters():
     """The converters to pass to :func:`onnx_chainer.export`.
 
     Returns:
         dict: the ``external_converters`` argument of
-        :func:`onnx_chainer.export`: converters of ``ResizeImages`` and
-        ``FDNStageFunction``, keyed by the function's class name, each
+        :func:`onnx_chainer.export`: converters of ``ResizeImages``,
+        ``FDNStageFunction``, ``DepthwiseConvolution2D`` and
+        ``PointwiseConvolution2D``, keyed by the function's class name, each
         taking onnx_chainer's ``FunctionConverterParams``.
 
     """
     return {
         'ResizeImages': _convert_resize_images,
         'FDNStageFunction': _convert_fdn_stage,
+        'DepthwiseConvolution2D': _convert_depthwise_convolution_2d,
+        'PointwiseConvolution2D': _convert_pointwise_convolution_2d,
+        # sparsemask.functions.resize_bilinear (bilinear, align_corners),
+        # whose function has ResizeImages' attributes
+        'ResizeBilinear': _convert_resize_images,
     }

@@ -5,6 +5,7 @@ import chainer.functions as F
 import chainer.links as L
 
 from sparsemask.functions.fdn_stage import fdn_stage
+from sparsemask.functions.resize_bilinear import resize_bilinear
 from sparsemask.functions.topk_mask import topk_mask
 from sparsemask.links._bn import batch_normalization
 
@@ -62,10 +63,12 @@ class FDNStage(chainer.Chain):
         initialW: initializer of the 1x1 convolutions.
         fused (bool): compute the stage with the fused op
             :func:`sparsemask.functions.fdn_stage` (one CUDA kernel on the
-            GPU, stacked matmuls on the CPU). ``False`` uses stock Chainer
+            GPU, stacked matmuls on the CPU). ``False`` uses separate
             functions: ``L.Convolution2D`` 1x1, ``L.BatchNormalization``,
-            ``F.resize_images``, scale and sum. Both have the same
-            parameters, so ``copyparams`` works between them. Under
+            :func:`~sparsemask.functions.resize_bilinear` (bilinear
+            resizing by matmuls; ``F.resize_images`` under
+            ``chainer.config.stock_functions``), scale and sum. Both have
+            the same parameters, so ``copyparams`` works between them. Under
             ChainerMN (``'comm'`` in ``bn_kwargs``) the per-connection BN
             needs statistics across processes and the stage is unfused.
 
@@ -157,7 +160,7 @@ class FDNStage(chainer.Chain):
             if self.connection_bn:
                 h = self['bn{}'.format(t)](h)
             if h.shape[2:] != size:
-                h = F.resize_images(h, size)
+                h = resize_bilinear(h, size)
             if self.weighted:
                 h = F.broadcast_to(F.reshape(w[t], (1, 1, 1, 1)), h.shape) * h
             out = h if out is None else out + h

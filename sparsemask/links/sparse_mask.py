@@ -1,11 +1,11 @@
 import numpy
 
 import chainer
-import chainer.functions as F
 import chainer.links as L
 
 from sparsemask.connectivity import Connectivity
 from sparsemask.functions.l1_loss import l1_loss
+from sparsemask.functions.resize_bilinear import resize_bilinear
 from sparsemask.functions.sparse_loss import default_alpha
 from sparsemask.functions.sparse_loss import sparse_loss
 from sparsemask.links.fdn_decoder import FDNDecoder
@@ -27,7 +27,9 @@ class SparseMask(chainer.Chain):
     Sec. 3.3); ``connectivity=None`` then builds the full FDN.
 
     The head reads D_1: activation, then a 1x1 convolution to ``n_class``
-    channels; the logits are upsampled bilinearly to the input size.
+    channels; the logits are upsampled bilinearly to the input size
+    (:func:`~sparsemask.functions.resize_bilinear`, as
+    :func:`chainer.functions.resize_images` computes it).
 
     Another decoder can replace the FDN (``decoder``, e.g. the DeepLabV3
     baseline :class:`~sparsemask.links.ASPPDecoder`): a link called as
@@ -125,7 +127,7 @@ class SparseMask(chainer.Chain):
         stages, g = self.backbone(x)
         d1 = self.decoder(stages, g)
         h = self.head(self.decoder.activation(d1))
-        return F.resize_images(h, x.shape[2:])
+        return resize_bilinear(h, x.shape[2:])
 
     def stages(self):
         """Yields ``(l, stage)`` for each decoder stage, coarsest first

@@ -280,3 +280,96 @@ def test_tf_convolution_same_padding():
     xp = numpy.pad(x, ((0, 0), (0, 0), (0, 1), (1, 1)))
     expected = F.convolution_2d(xp, conv.W.array, stride=2).array
     numpy.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
+
+
+def _run(model, x, stock):
+    """Stages, G and the parameter gradients of the sum of squares."""
+    model.cleargrads()
+    with chainer.using_config('stock_functions', stock):
+        stages, g = model(x)
+    loss = sum(F.sum(h * h) for h in stages) + F.sum(g)
+    loss.backward()
+    out = {'stage{}'.format(i): h.array for i, h in enumerate(stages)}
+    out['g'] = g.array
+    grads = {name: p.grad.copy() for name, p in model.namedparams()
+             if p.grad is not None}
+    return out, grads
+
+
+def _assert_relative(a, b, rtol, name):
+    scale = float(numpy.abs(b).max())
+    diff = float(numpy.abs(a.astype(numpy.float64) - b).max())
+    assert diff <= rtol * scale, (name, diff, scale)
+
+
+# (dtype, train): relative tolerance of the outputs and of the gradients.
+# Not float32 in training mode: with batch statistics of few values (the
+# last stages are 3x2 at 66x50, batch 2) and ReLU6-clipped channels of
+# almost no variance, the batch normalizations amplify float32 rounding
+# into parameter gradients ~1e-2 (relative) off the float64 ones, on the
+# stock path as on ours; float64 shows that the two compute the same.
+MATCH_TOLERANCES = {
+    (numpy.float32, False): (1e-5, 1e-4),
+    (numpy.float64, False): (1e-10, 1e-10),
+    (numpy.float64, True): (1e-10, 1e-10),
+}
+
+
+@pytest.mark.parametrize('dtype,train', sorted(
+    MATCH_TOLERANCES, key=lambda k: (k[0] == numpy.float64, k[1])))
+def test_cpu_functions_match_stock_functions(dtype, train):
+    # On the CPU the depthwise and 1x1 convolutions are
+    # sparsemask.functions' (the 'SAME' padding folded in); with
+    # chainer.config.stock_functions Chainer's F.pad and (grouped)
+    # convolution_2d. 66x50: TF 'SAME' pads unevenly ((0, 1)) where the
+    # input of a stride-2 convolution is even and evenly where it is odd.
+    rtol, grad_rtol = MATCH_TOLERANCES[dtype, train]
+    numpy.random.seed(0)  # the initializers
+    with chainer.using_config('dtype', dtype):
+        model = MobileNetV2()
+    rng = numpy.random.RandomState(0)
+    for link in model.links():
+        if isinstance(link, L.BatchNormalization):
+            C = link.avg_mean.shape[0]
+            link.avg_mean[...] = rng.uniform(-0.5, 0.5, C)
+            link.avg_var[...] = rng.uniform(0.5, 2, C)
+            link.gamma.array[...] = rng.uniform(0.5, 1.5, C)
+            link.beta.array[...] = rng.uniform(-0.5, 0.5, C)
+    img = rng.uniform(0, 255, (2, 3, 66, 50))
+    x = ((img - model.mean) / model.std).astype(dtype)
+    with chainer.using_config('train', train):
+        ours, our_grads = _run(model, x, False)
+        stock, stock_grads = _run(model, x, True)
+    assert ours.keys() == stock.keys()
+    for key in ours:
+        assert ours[key].dtype == dtype
+        _assert_relative(ours[key], stock[key], rtol, key)
+    assert our_grads.keys() == stock_grads.keys()
+    assert '/expanded_conv_3/depthwise/conv/conv/W' in our_grads
+    for key in our_grads:
+        _assert_relative(our_grads[key], stock_grads[key], grad_rtol, key)
+
+
+def test_cpu_functions_are_used():
+    from sparsemask.functions.depthwise_convolution_2d import \
+        DepthwiseConvolution2D
+    from sparsemask.functions.pointwise_convolution_2d import \
+        PointwiseConvolution2D
+
+    block = MobileNetV2(width_multiplier=0.35).expanded_conv_1
+    x = numpy.random.RandomState(0).standard_normal(
+        (1, 8, 10, 10)).astype(numpy.float32)
+    h = block.expand.conv(x)
+    assert isinstance(h.creator, PointwiseConvolution2D)
+    y = block.depthwise.conv(h)
+    assert isinstance(y.creator, DepthwiseConvolution2D)
+    assert y.creator.pad == ((0, 1), (0, 1)) and y.shape[2:] == (5, 5)
+    assert isinstance(block.project.conv(y).creator, PointwiseConvolution2D)
+    with chainer.using_config('stock_functions', True):
+        y_stock = block.depthwise.conv(h)
+        h_stock = block.expand.conv(x)
+    assert y_stock.creator.label == 'Convolution2DFunction'
+    assert y_stock.creator.inputs[0].creator.label == 'Pad'
+    assert h_stock.creator.label == 'Convolution2DFunction'
+    numpy.testing.assert_allclose(y.array, y_stock.array, rtol=1e-5,
+                                  atol=1e-5)

@@ -18,6 +18,7 @@ from sparsemask.connectivity import Connectivity  # NOQA: E402
 from sparsemask.export import check_onnx  # NOQA: E402
 from sparsemask.export import export_onnx  # NOQA: E402
 from sparsemask.export import external_converters  # NOQA: E402
+from sparsemask.functions import resize_bilinear  # NOQA: E402
 from sparsemask.links import SparseMask  # NOQA: E402
 from tests.functions.fdn_stage_cases import FIXED  # NOQA: E402
 from tests.functions.fdn_stage_cases import make_stage  # NOQA: E402
@@ -269,13 +270,30 @@ def test_stock_resize_images_converter_does_not_match():
 
 
 def test_unfused_model_needs_the_resize_converter():
+    # with stock Chainer functions (F.resize_images) onnx_chainer's own
+    # converter writes a graph that resizes otherwise
     model = tiny_model(True, False)
     x = numpy.random.RandomState(1).randn(1, 3, 37, 29).astype(numpy.float32)
-    with chainer.using_config('train', False):
+    with chainer.using_config('train', False), \
+            chainer.using_config('stock_functions', True):
         expected = model(x).array
         with pytest.warns(UserWarning):
             stock = onnx_chainer.export(model, x, opset_version=11)
     assert max_diff(run_onnx(stock, x), expected) > 1e-3
+
+
+def test_resize_bilinear_needs_its_converter():
+    # sparsemask.functions.resize_bilinear (the model's own resizing)
+    # exports with the converter of ResizeImages, and only with it
+    x = numpy.random.RandomState(0).randn(2, 3, 5, 7).astype(numpy.float32)
+    model = chainer.Sequential(lambda x: resize_bilinear(x, (11, 13)))
+    expected = F.resize_images(x, (11, 13)).array
+    with pytest.raises(ValueError, match='ResizeBilinear is not supported'):
+        onnx_chainer.export(model, x, opset_version=11)
+    ours = onnx_chainer.export(model, x, opset_version=11,
+                               external_converters=external_converters())
+    assert [t for t in op_types(ours) if t != 'Constant'] == ['Resize']
+    assert max_diff(run_onnx(ours, x), expected) < 1e-5
 
 
 # --- (c) the paper's MobileNetV2 architecture and the script -------------

@@ -169,3 +169,49 @@ def test_search_without_connection_bn_and_with_topk(fused):
         [True, True, False, False, False, False]
     assert not model.decoder.stage2.w.grad.any()
     assert not model.decoder.stage3.w.grad.any()
+
+
+@pytest.mark.parametrize('fused', [True, False])
+@pytest.mark.parametrize('train', [True, False])
+def test_resize_bilinear_matches_the_stock_functions(fused, train):
+    # the model resizes with sparsemask.functions.resize_bilinear (the
+    # logits; the unfused stages' inputs too); with
+    # chainer.config.stock_functions, F.resize_images: the same logits and
+    # gradients
+    model = SparseMask(TinyBackbone(), 5, search=True, fused=fused)
+    rng = numpy.random.RandomState(7)
+    for _, stage in model.stages():
+        stage.w.array[:] = rng.uniform(0.2, 1, stage.n_inputs)
+    x, t = _batch(size=(37, 29))
+    results = []
+    for stock in (False, True):
+        model.cleargrads()
+        with chainer.using_config('train', train), \
+                chainer.using_config('stock_functions', stock):
+            y = model(x)
+            types = {type(node.creator).__name__
+                     for node in _graph(y) if node.creator is not None}
+            F.softmax_cross_entropy(y, t).backward()
+        expected = 'ResizeImages' if stock else 'ResizeBilinear'
+        assert expected in types and len(types & {
+            'ResizeImages', 'ResizeBilinear'}) == 1
+        results.append((y.array, {n: p.grad.copy()
+                                  for n, p in model.namedparams()}))
+    (y, grads), (y_stock, grads_stock) = results
+    numpy.testing.assert_allclose(y, y_stock, rtol=1e-5, atol=1e-5)
+    for name, g in grads.items():
+        numpy.testing.assert_allclose(g, grads_stock[name], rtol=1e-4,
+                                      atol=1e-5, err_msg=name)
+
+
+def _graph(y):
+    # the variable nodes of the computational graph that produced y
+    seen, todo = {}, [y.node]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen[id(node)] = node
+        if node.creator_node is not None:
+            todo.extend(node.creator_node.inputs)
+    return list(seen.values())

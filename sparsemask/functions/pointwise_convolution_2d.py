@@ -1,0 +1,117 @@
+"""1x1 convolution computed as a matrix product on the CPU.
+
+Chainer computes a 1x1 convolution on the CPU through ``im2col`` (a padded
+copy of the input and a copy into the column tensor, even for a 1x1
+kernel) and a ``tensordot`` that transposes once more, and returns a
+channels-last array under an ``(N, C, H, W)`` view. Here the output is one
+matrix product per image, ``y[n] = W @ x[n]`` with ``x[n]`` seen as
+``(C_in, H * W)``, straight into a contiguous ``(N, C_out, H, W)`` array.
+"""
+
+import numpy
+
+import chainer
+from chainer import function_node
+import chainer.functions as F
+from chainer.utils import type_check
+
+
+class PointwiseConvolution2D(function_node.FunctionNode):
+    """1x1 convolution, stride 1, no padding, ``y = W x + b``, on the CPU.
+
+    See :func:`pointwise_convolution_2d`. Inputs ``x`` ``(N, C_in, H, W)``,
+    ``W`` ``(C_out, C_in, 1, 1)`` and optionally ``b`` ``(C_out,)``, of
+    one floating point dtype. The gradient with respect to ``x`` is again
+    this function (with the transposed weight) and that with respect to
+    ``W`` a :func:`chainer.functions.matmul`, so it is differentiable
+    twice.
+
+    """
+
+    def check_type_forward(self, in_types):
+        n_in = in_types.size()
+        type_check.expect(2 <= n_in, n_in <= 3)
+        x_type, w_type = in_types[:2]
+        type_check.expect(
+            x_type.dtype.kind == 'f',
+            w_type.dtype == x_type.dtype,
+            x_type.ndim == 4,
+            w_type.ndim == 4,
+            w_type.shape[1] == x_type.shape[1],
+            w_type.shape[2] == 1,
+            w_type.shape[3] == 1,
+        )
+        if type_check.eval(n_in) == 3:
+            b_type = in_types[2]
+            type_check.expect(
+                b_type.dtype == x_type.dtype,
+                b_type.ndim == 1,
+                b_type.shape[0] == w_type.shape[0],
+            )
+
+    def forward_cpu(self, inputs):
+        self.retain_inputs((0, 1))
+        x, W = inputs[:2]
+        N, C, H, Wd = x.shape
+        # a view for C-ordered and channels-last arrays (Chainer's
+        # convolutions return those), which BLAS reads as they are
+        x = x.reshape(N, C, H * Wd)
+        y = numpy.matmul(W.reshape(W.shape[0], C), x)
+        if len(inputs) == 3:
+            y += inputs[2][:, None]
+        return y.reshape(N, W.shape[0], H, Wd),
+
+    def backward(self, indexes, grad_outputs):
+        x, W = self.get_retained_inputs()
+        gy, = grad_outputs
+        N, C, H, Wd = x.shape
+        C_out = W.shape[0]
+        ret = []
+        if 0 in indexes:
+            Wt = F.reshape(F.transpose(F.reshape(W, (C_out, C))),
+                           (C, C_out, 1, 1))
+            ret.append(PointwiseConvolution2D().apply((gy, Wt))[0])
+        if 1 in indexes:
+            # gW = sum_n gy[n] @ x[n]^T
+            gW = F.matmul(F.reshape(gy, (N, C_out, H * Wd)),
+                          F.reshape(x, (N, C, H * Wd)), transb=True)
+            if N > 1:
+                gW = F.sum(gW, axis=0)
+            ret.append(F.reshape(gW, W.shape))
+        if 2 in indexes:
+            ret.append(F.sum(gy, axis=(0, 2, 3)))
+        return ret
+
+
+def _is_cpu(array):
+    return isinstance(array, numpy.ndarray)
+
+
+def pointwise_convolution_2d(x, W, b=None):
+    """1x1 convolution (stride 1, no padding), as a matrix product.
+
+    The output is that of ``chainer.functions.convolution_2d(x, W, b)``
+    for a weight of shape ``(C_out, C_in, 1, 1)``. On the CPU (NumPy
+    arrays) it is :class:`PointwiseConvolution2D`, one matrix product per
+    image into a contiguous array, without Chainer's ``im2col`` copies;
+    other arrays (CuPy: cuDNN), and any array while
+    ``chainer.config.stock_functions`` is :obj:`True`, go through
+    :func:`chainer.functions.convolution_2d`.
+
+    Args:
+        x (~chainer.Variable or array): Input ``(N, C_in, H, W)``.
+        W (~chainer.Variable or array): Weight ``(C_out, C_in, 1, 1)``, of
+            the dtype of ``x``.
+        b (~chainer.Variable or array): Bias ``(C_out,)`` or :obj:`None`.
+
+    Returns:
+        ~chainer.Variable: Output ``(N, C_out, H, W)``.
+
+    """
+    x_array = x.array if isinstance(x, chainer.Variable) else x
+    w_array = W.array if isinstance(W, chainer.Variable) else W
+    if _is_cpu(x_array) and _is_cpu(w_array) and \
+            not getattr(chainer.config, 'stock_functions', False):
+        inputs = (x, W) if b is None else (x, W, b)
+        return PointwiseConvolution2D().apply(inputs)[0]
+    return F.convolution_2d(x, W, b)
