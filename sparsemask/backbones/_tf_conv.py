@@ -146,15 +146,16 @@ class TFConvolution2D(chainer.Chain):
         ph, pw = _pair(self.conv.pad)
         return (ph, ph), (pw, pw)
 
-    def _fast_forward(self, x):
+    def _fast_forward(self, x, W=None, b=None):
         # the output by sparsemask.functions, or None where they do not
-        # apply
+        # apply; W and b replace the link's weight and bias when given
         conv = self.conv
-        W = conv.W
+        if W is None:
+            W, b = conv.W, conv.b
         x_array = x.array if isinstance(x, chainer.Variable) else x
         if getattr(chainer.config, 'stock_functions', False) or \
                 not isinstance(x_array, numpy.ndarray) or \
-                not isinstance(W.array, numpy.ndarray) or \
+                not isinstance(chainer.as_array(W), numpy.ndarray) or \
                 getattr(conv, 'cover_all', False) or \
                 x_array.dtype != W.dtype:
             return None
@@ -165,13 +166,37 @@ class TFConvolution2D(chainer.Chain):
                 conv.groups == C_out == x_array.shape[1] and \
                 (kh, kw) != (1, 1):
             return depthwise_convolution_2d(
-                x, W, conv.b, stride, self._pads(x), dilate)
+                x, W, b, stride, self._pads(x), dilate)
         if conv.groups == 1 and (kh, kw) == (1, 1) and \
                 stride == (1, 1) and \
                 self._pads(x) == ((0, 0), (0, 0)) and \
                 C_in == x_array.shape[1]:
-            return pointwise_convolution_2d(x, W, conv.b)
+            return pointwise_convolution_2d(x, W, b)
         return None
+
+    def convolve(self, x, W, b=None):
+        """The padding and a convolution of this link's geometry with
+        other weights (e.g. with a batch normalization folded in).
+
+        Args:
+            x (~chainer.Variable or array): Input of shape (N, C, H, W).
+            W (~chainer.Variable or array): a weight of :obj:`conv`'s shape.
+            b (~chainer.Variable or array): a bias ``(C_out,)``, or None.
+
+        Returns:
+            ~chainer.Variable: The output.
+
+        """
+        y = self._fast_forward(x, W, b)
+        if y is not None:
+            return y
+        (pt, pb), (pl, pr) = self._pads(x)
+        if pt or pb or pl or pr:
+            x = F.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)),
+                      mode='constant')
+        conv = self.conv
+        return F.convolution_2d(x, W, b, conv.stride, 0, dilate=conv.dilate,
+                                groups=conv.groups)
 
     def forward(self, x):
         """Applies the padding and the convolution.
@@ -243,6 +268,14 @@ class TFConv2DBNActiv(chainer.Chain):
     def forward(self, x):
         """Applies the convolution, the normalization and the activation.
 
+        In inference on the CPU (test mode under
+        :func:`chainer.no_backprop_mode`, unless
+        ``chainer.config.stock_functions``), the batch normalization, which
+        then uses its running statistics, is folded into the convolution:
+        ``W' = W gamma / sqrt(var + eps)``, ``b' = beta - mean gamma /
+        sqrt(var + eps)``, and ReLU6 clips the result in place; the output
+        is the same to rounding.
+
         Args:
             x (~chainer.Variable or array): Input of shape (N, C, H, W).
 
@@ -250,7 +283,38 @@ class TFConv2DBNActiv(chainer.Chain):
             ~chainer.Variable: The output.
 
         """
+        y = self._folded_forward(x)
+        if y is not None:
+            return y
         h = self.bn(self.conv(x))
         if self.activ is not None:
             h = self.activ(h)
         return h
+
+    def _folded_forward(self, x):
+        # inference on the CPU (test mode, no backprop): the batch
+        # normalization folded into the convolution's weight and bias,
+        # ReLU6 in place; None where it does not apply
+        conv, bn = self.conv.conv, self.bn
+        if chainer.config.train or chainer.config.enable_backprop or \
+                getattr(chainer.config, 'stock_functions', False) or \
+                type(bn) is not L.BatchNormalization or \
+                self.activ not in (relu6, None) or conv.W.array is None or \
+                not isinstance(conv.W.array, numpy.ndarray):
+            return None
+        dtype = conv.W.dtype
+        scale = (bn.avg_var + bn.eps) ** -0.5
+        if bn.gamma is not None:
+            scale = scale * bn.gamma.array
+        shift = -bn.avg_mean * scale
+        if bn.beta is not None:
+            shift = shift + bn.beta.array
+        if conv.b is not None:
+            shift = shift + conv.b.array * scale
+        W = (conv.W.array * scale[:, None, None, None]).astype(dtype)
+        y = self.conv.convolve(x, W, shift.astype(dtype)).array
+        if self.activ is not None:
+            # (numpy.clip is several times slower than these two)
+            numpy.maximum(y, 0, out=y)
+            numpy.minimum(y, 6, out=y)
+        return chainer.Variable(y, requires_grad=False)

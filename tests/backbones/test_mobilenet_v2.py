@@ -9,6 +9,7 @@ from sparsemask.backbones import MobileNetV2
 from tests.backbones.common import backward_all
 from tests.backbones.common import check_g_is_mean_of_last_stage
 from tests.backbones.common import normalized_batch
+from sparsemask.backbones._tf_conv import relu6
 from sparsemask.backbones._tf_conv import tf_same_pad
 from sparsemask.backbones._tf_conv import TFConvolution2D
 from sparsemask.backbones.mobilenet_v2 import ExpandedConv2D
@@ -373,3 +374,61 @@ def test_cpu_functions_are_used():
     assert h_stock.creator.label == 'Convolution2DFunction'
     numpy.testing.assert_allclose(y.array, y_stock.array, rtol=1e-5,
                                   atol=1e-5)
+
+
+@pytest.mark.parametrize('dtype,rtol', [(numpy.float32, 1e-5),
+                                        (numpy.float64, 1e-10)])
+def test_inference_folds_the_batch_normalizations(dtype, rtol):
+    # test mode without backprop: each BN folded into its convolution and
+    # ReLU6 in place; the same stages as the stock functions computed
+    # step by step
+    numpy.random.seed(1)
+    with chainer.using_config('dtype', dtype):
+        model = MobileNetV2(width_multiplier=0.5)
+    rng = numpy.random.RandomState(1)
+    for link in model.links():
+        if isinstance(link, L.BatchNormalization):
+            C = link.avg_mean.shape[0]
+            link.avg_mean[...] = rng.uniform(-0.5, 0.5, C)
+            link.avg_var[...] = rng.uniform(0.5, 2, C)
+            link.gamma.array[...] = rng.uniform(0.5, 1.5, C)
+            link.beta.array[...] = rng.uniform(-0.5, 0.5, C)
+    x = rng.standard_normal((2, 3, 45, 38)).astype(dtype)
+    with chainer.using_config('train', False):
+        with chainer.no_backprop_mode():
+            stages, g = model(x)
+        with chainer.using_config('stock_functions', True):
+            ref_stages, ref_g = model(x)
+    for i, (h, ref) in enumerate(zip(list(stages) + [g],
+                                     list(ref_stages) + [ref_g])):
+        assert h.dtype == dtype
+        _assert_relative(h.array, ref.array, rtol, i)
+    # the folded path made them (no BN node in the graph; with backprop
+    # enabled, the same model goes through the BN links)
+    assert stages[0].creator is None
+    assert ref_stages[0].creator is not None
+
+
+@pytest.mark.parametrize('nobias,activ', [(False, None), (True, relu6)])
+def test_folding_with_a_bias_and_without_activation(nobias, activ):
+    from sparsemask.backbones._tf_conv import TFConv2DBNActiv
+    numpy.random.seed(2)
+    layer = TFConv2DBNActiv(6, 6, 3, stride=2, groups=6, nobias=nobias,
+                            activ=activ)
+    rng = numpy.random.RandomState(2)
+    x = rng.standard_normal((1, 6, 9, 8)).astype(numpy.float32)
+    layer(x)    # initialises nothing lazily, runs in training mode
+    bn = layer.bn
+    bn.avg_mean[...] = rng.uniform(-1, 1, 6)
+    bn.avg_var[...] = rng.uniform(0.5, 2, 6)
+    if not nobias:
+        layer.conv.conv.b.array[...] = rng.uniform(-1, 1, 6)
+    with chainer.using_config('train', False):
+        with chainer.no_backprop_mode():
+            y = layer(x).array
+        ref = layer(x).array
+    numpy.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
+    if activ is None:
+        assert (ref < 0).any()      # not clipped
+    else:
+        assert ref.min() >= 0 and ref.max() <= 6
