@@ -36,8 +36,12 @@ $(STAMP): setup.py constraints.txt Makefile
 demo: $(STAMP)
 	$(PY) train/demo.py
 
+# the tests run in one worker per core (pytest-xdist), and the 15 slowest
+# are listed at the end; TEST_JOBS=0 runs them in this process
+TEST_JOBS ?= auto
+
 test: $(STAMP)
-	$(PY) -m pytest -m "not gpu and not slow"
+	$(PY) -m pytest -m "not gpu and not slow" -n $(TEST_JOBS) --durations=15
 
 test-all: $(STAMP)
 	$(PY) -m pytest

@@ -36,7 +36,8 @@ extras_require = {
     # them
     'tasks': ['pysodmetrics>=1.4,<1.7', 'pyedgeeval==0.2.8', 'prettytable',
               'opencv-python-headless', 'scikit-image', 'scipy'],
-    'test': ['pytest'],
+    # pytest-xdist: make test runs the suite in one worker per core
+    'test': ['pytest', 'pytest-xdist'],
 }
 
 setup(

@@ -3,9 +3,12 @@
 Measures, for decoder stages of the MobileNetV2 Fully Dense Network at a
 513x513 input, the forward and the forward+backward time (median of
 repeats) and the peak memory of the fused op (``FDNStage(fused=True)``)
-and of the unfused stage (``fused=False``: L.Convolution2D 1x1,
-L.BatchNormalization, F.resize_images, scale, sum) in the same run, prints
-a table with the ratios and writes JSON.
+and of the unfused stage (``fused=False`` under
+``chainer.config.stock_functions``: L.Convolution2D 1x1,
+L.BatchNormalization, F.resize_images, scale, sum) in the same run, in the
+search's form of the stage (connection weights and per-connection BN) and
+the retraining's (neither; ``--modes``), prints a table with the ratios
+and writes JSON.
 
 Stage 1 reads all 18 inputs (strides 2 and coarser, output stride 2);
 stage 6 is a coarse stage (output stride 16, 8 inputs).
@@ -114,32 +117,42 @@ def _peak_memory(fn, xp):
     return int(peak[0] - base)
 
 
-def bench_stage(l, batch, xp, repeat, rng):
+#: the stage's form in each mode: a search's (connection weights and
+#: per-connection BN) and a retraining's (neither, paper Sec. 3.3)
+MODES = {'search': dict(weighted=True, connection_bn=True),
+         'retrain': dict(weighted=False, connection_bn=False)}
+
+
+def bench_stage(l, batch, xp, repeat, rng, mode='search'):
     names, shapes, xs = stage_inputs(l, batch, xp, rng)
     size = (SIZES[l - 1], SIZES[l - 1])
     stages = {}
     for fused in (True, False):
         numpy.random.seed(0)
-        stage = FDNStage([s[0] for s in shapes], DECODER, weighted=True,
-                         fused=fused)
+        stage = FDNStage([s[0] for s in shapes], DECODER, fused=fused,
+                         **MODES[mode])
         if xp is not numpy:
             stage.to_gpu()
         stages[fused] = stage
     stages[False].copyparams(stages[True])
     gy = xp.asarray(rng.randn(batch, DECODER, *size).astype(numpy.float32))
-    row = {'stage': l, 'inputs': len(names), 'output': list(size),
-           'batch': batch}
+    row = {'stage': l, 'mode': mode, 'inputs': len(names),
+           'output': list(size), 'batch': batch}
     for fused, stage in stages.items():
         key = 'fused' if fused else 'unfused'
         vs = [chainer.Variable(x) for x in xs]
+        # the unfused stage as a user would write it: F.resize_images
+        stock = not fused
 
         def forward():
             with chainer.using_config('train', True), \
-                    chainer.no_backprop_mode():
+                    chainer.no_backprop_mode(), \
+                    chainer.using_config('stock_functions', stock):
                 return stage(vs, size)
 
         def forward_backward():
-            with chainer.using_config('train', True):
+            with chainer.using_config('train', True), \
+                    chainer.using_config('stock_functions', stock):
                 stage.cleargrads()
                 y = stage(vs, size)
                 y.grad = gy
@@ -256,6 +269,8 @@ def main():
     parser.add_argument('--batchsize', type=int, default=None,
                         help='default: 2 on CPU, 16 on GPU')
     parser.add_argument('--stages', type=int, nargs='+', default=[1, 6])
+    parser.add_argument('--modes', nargs='+', default=['search', 'retrain'],
+                        choices=sorted(MODES))
     parser.add_argument('--repeat', type=int, default=None,
                         help='default: 3 on CPU, 20 on GPU')
     parser.add_argument('--out', default='result/bench_kernels.json')
@@ -269,17 +284,18 @@ def main():
     batch = args.batchsize or (16 if args.gpu >= 0 else 2)
     repeat = args.repeat or (20 if args.gpu >= 0 else 3)
     rng = numpy.random.RandomState(0)
-    rows = [bench_stage(l, batch, xp, repeat, rng) for l in args.stages]
+    rows = [bench_stage(l, batch, xp, repeat, rng, mode)
+            for mode in args.modes for l in args.stages]
 
-    head = ('stage', 'inputs', 'out', 'fwd fused', 'fwd unfused', 'ratio',
+    head = ('mode', 'stage', 'inputs', 'out', 'fwd fused', 'fwd unfused', 'ratio',
             'f+b fused', 'f+b unfused', 'ratio', 'peak fused', 'peak unfused',
             'mem ratio')
     print('device: {}, batch {}, median of {} repeats, MobileNetV2 FDN at '
           '513x513'.format(device, batch, repeat))
-    print(('{:>5} {:>6} {:>7} {:>10} {:>11} {:>6} {:>10} {:>11} {:>6} '
-           '{:>11} {:>12} {:>9}').format(*head))
+    print(('{:<7} {:>5} {:>6} {:>7} {:>10} {:>11} {:>6} {:>10} {:>11} '
+           '{:>6} {:>11} {:>12} {:>9}').format(*head))
     for r in rows:
-        print(('{stage:>5} {inputs:>6} {o:>7} {fused_forward_s:>9.3f}s '
+        print(('{mode:<7} {stage:>5} {inputs:>6} {o:>7} {fused_forward_s:>9.3f}s '
                '{unfused_forward_s:>10.3f}s {forward_speedup:>5.2f}x '
                '{fused_forward_backward_s:>9.3f}s '
                '{unfused_forward_backward_s:>10.3f}s '

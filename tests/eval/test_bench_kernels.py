@@ -30,13 +30,19 @@ def test_cpu_run_writes_ratios(tmp_path):
         text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text())
-    row, = result['stages']
-    assert row['stage'] == 6 and row['inputs'] == 8
-    assert row['output'] == [33, 33]
-    for key in ('forward', 'forward_backward'):
-        assert row[key + '_speedup'] == pytest.approx(
-            row['unfused_{}_s'.format(key)] / row['fused_{}_s'.format(key)])
-    assert 'kernel_forward_s' not in row  # GPU only
+    rows = result['stages']
+    # the search's form of the stage and the retraining's
+    assert [row['mode'] for row in rows] == ['search', 'retrain']
+    for row in rows:
+        assert row['stage'] == 6 and row['inputs'] == 8
+        assert row['output'] == [33, 33]
+        for key in ('forward', 'forward_backward'):
+            assert row[key + '_speedup'] == pytest.approx(
+                row['unfused_{}_s'.format(key)]
+                / row['fused_{}_s'.format(key)])
+        assert row['peak_memory_ratio'] == pytest.approx(
+            row['fused_peak_bytes'] / row['unfused_peak_bytes'])
+        assert 'kernel_forward_s' not in row  # GPU only
     assert 'wrote' in proc.stdout
 
 
