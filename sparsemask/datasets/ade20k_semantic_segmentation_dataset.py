@@ -3,13 +3,13 @@
 import glob
 import os
 
-from chainercv.chainer_experimental.datasets.sliceable import GetterDataset
 from chainercv.datasets import ade20k_semantic_segmentation_label_names
 
-from sparsemask.datasets._data_dir import check_dir
-from sparsemask.datasets._data_dir import read_image_file
-from sparsemask.datasets._data_dir import read_label_file
-from sparsemask.datasets._data_dir import resolve_dir
+from sparsemask.datasets._files import check_dir
+from sparsemask.datasets._files import check_split
+from sparsemask.datasets._files import read_label_file
+from sparsemask.datasets._files import resolve_dir
+from sparsemask.datasets._image_label_dataset import ImageLabelDataset
 
 
 ADE20K_HOW = (
@@ -20,7 +20,7 @@ ADE20K_HOW = (
 _FOLDERS = {'train': 'training', 'val': 'validation'}
 
 
-class ADE20KSemanticSegmentationDataset(GetterDataset):
+class ADE20KSemanticSegmentationDataset(ImageLabelDataset):
     """ADE20K scene parsing, 150 classes, read as ChainerCV reads it.
 
     The labels follow ChainerCV 0.13.1's
@@ -38,21 +38,10 @@ class ADE20KSemanticSegmentationDataset(GetterDataset):
         split ({'train', 'val'}): ``'train'`` (``images/training``, 20,210
             images) or ``'val'`` (``images/validation``, 2,000 images).
 
-    This data set returns the following data.
-
-    .. csv-table::
-        :header: name, shape, dtype, format
-
-        :obj:`img`, ":math:`(3, H, W)`", :obj:`float32`, \
-        "RGB, :math:`[0, 255]`"
-        :obj:`label`, ":math:`(H, W)`", :obj:`int32`, \
-        ":math:`[-1, \\#class - 1]`"
-
-    Images are read as by :func:`chainercv.utils.read_image` (PIL
-    backend), greyscale and palette ones converted to RGB; an RGBA image is
-    read as RGB by dropping its alpha channel, as OpenCV's ``imread`` does.
-    Reading an annotation checks that it has the size of its image (read
-    from the image's header).
+    An example is ``(img, label)``, read and checked as
+    :class:`~sparsemask.datasets._image_label_dataset.ImageLabelDataset`
+    says: a float32 RGB image :math:`(3, H, W)` in :math:`[0, 255]` and
+    int32 labels :math:`(H, W)` in :math:`[-1, 149]`.
 
     Raises:
         FileNotFoundError: in ``__init__``, if ``data_dir`` or its
@@ -60,11 +49,9 @@ class ADE20KSemanticSegmentationDataset(GetterDataset):
             the message says where to download ADE20K and which folder to
             pass.
         OSError: reading an example, if its image or annotation file is
-            missing, empty, truncated or otherwise unreadable; one line
-            that names the file.
+            unreadable (one line naming the file).
         ValueError: reading an example, if the annotation's size differs
-            from its image's (one line naming both files and both sizes)
-            or it holds raw values outside [0, 150] (naming the file).
+            from its image's or it holds raw values outside [0, 150].
 
     """
 
@@ -73,10 +60,7 @@ class ADE20KSemanticSegmentationDataset(GetterDataset):
 
     def __init__(self, data_dir, split='train'):
         super(ADE20KSemanticSegmentationDataset, self).__init__()
-        if split not in _FOLDERS:
-            raise ValueError("ADE20K split must be 'train' or 'val', not "
-                             "{!r}".format(split))
-        sub = _FOLDERS[split]
+        sub = _FOLDERS[check_split(split, _FOLDERS, 'ADE20K')]
         self.data_dir = check_dir(
             resolve_dir(data_dir, 'ADEChallengeData2016'), 'ADE20K',
             ADE20K_HOW,
@@ -88,17 +72,9 @@ class ADE20KSemanticSegmentationDataset(GetterDataset):
         self.label_paths = [
             os.path.join(self.data_dir, 'annotations', sub, i + '.png')
             for i in self.ids]
-        self.add_getter('img', self._get_image)
-        self.add_getter('label', self._get_label)
 
-    def __len__(self):
-        return len(self.img_paths)
-
-    def _get_image(self, i):
-        return read_image_file(self.img_paths[i])
-
-    def _get_label(self, i):
+    def _read_label(self, path, image_path):
         # raw values 0..150, 0 = unlabelled; no raw ignore value: 0 - 1 = -1
-        label = read_label_file(self.label_paths[i], self.n_class + 1,
-                                ignore=None, image_path=self.img_paths[i])
+        label = read_label_file(path, self.n_class + 1, ignore=None,
+                                image_path=image_path)
         return label - 1

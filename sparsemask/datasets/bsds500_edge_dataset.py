@@ -4,15 +4,17 @@ import os
 
 import numpy
 
-from chainercv.chainer_experimental.datasets.sliceable import GetterDataset
-
-from sparsemask.datasets._data_dir import check_dir
-from sparsemask.datasets._data_dir import check_label_size
-from sparsemask.datasets._data_dir import read_image_file
-from sparsemask.datasets._data_dir import resolve_dir
-from sparsemask.datasets._data_dir import unreadable_file_error
 from sparsemask.datasets._edge_label import check_eta
 from sparsemask.datasets._edge_label import edge_label
+from sparsemask.datasets._files import check_dir
+from sparsemask.datasets._files import check_label_size
+from sparsemask.datasets._files import check_split
+from sparsemask.datasets._files import list_files
+from sparsemask.datasets._files import missing_files
+from sparsemask.datasets._files import missing_files_error
+from sparsemask.datasets._files import resolve_dir
+from sparsemask.datasets._files import unreadable_file_error
+from sparsemask.datasets._image_label_dataset import ImageLabelDataset
 from sparsemask.utils.one_line import one_line
 
 
@@ -117,7 +119,7 @@ def _describe(value):
     return 'a {}'.format(type(value).__name__)
 
 
-class BSDS500EdgeDataset(GetterDataset):
+class BSDS500EdgeDataset(ImageLabelDataset):
     """BSDS500 edge detection, with the training target of HED and RCF.
 
     BSDS500 (Arbelaez et al., TPAMI 2011) has 200 training, 100 validation
@@ -149,15 +151,10 @@ class BSDS500EdgeDataset(GetterDataset):
             HED, RCF and SparseMask train on).
         eta (float): the agreement threshold, in (0, 1].
 
-    This data set returns the following data.
-
-    .. csv-table::
-        :header: name, shape, dtype, format
-
-        :obj:`img`, ":math:`(3, H, W)`", :obj:`float32`, \
-        "RGB, :math:`[0, 255]`"
-        :obj:`label`, ":math:`(H, W)`", :obj:`int32`, \
-        ":math:`\\{-1, 0, 1\\}`"
+    An example is ``(img, label)``, read and checked as
+    :class:`~sparsemask.datasets._image_label_dataset.ImageLabelDataset`
+    says: a float32 RGB image :math:`(3, H, W)` in :math:`[0, 255]` and its
+    int32 edge label :math:`(H, W)`: 1 (edge), 0 (non-edge) or -1 (ignored).
 
     Attributes:
         ids (list of str): the ids of the split (sorted within each
@@ -187,11 +184,8 @@ class BSDS500EdgeDataset(GetterDataset):
 
     def __init__(self, data_dir, split='train', eta=0.5):
         super(BSDS500EdgeDataset, self).__init__()
-        if split not in SPLIT_FOLDERS:
-            raise ValueError("BSDS500 split must be 'train', 'val', 'test' "
-                             "or 'trainval', not {!r}".format(split))
+        folders = SPLIT_FOLDERS[check_split(split, SPLIT_FOLDERS, 'BSDS500')]
         self.eta = check_eta(eta)
-        folders = SPLIT_FOLDERS[split]
         data_dir = resolve_dir(resolve_dir(resolve_dir(
             data_dir, 'BSR'), 'BSDS500'), 'data')
         self.data_dir = check_dir(
@@ -202,32 +196,22 @@ class BSDS500EdgeDataset(GetterDataset):
         for sub in folders:
             image_dir = os.path.join(self.data_dir, 'images', sub)
             gt_dir = os.path.join(self.data_dir, 'groundTruth', sub)
-            names = sorted(n for n in os.listdir(image_dir)
-                           if n.lower().endswith('.jpg'))
+            names = list_files(image_dir, ('.jpg',))
             ids = [os.path.splitext(n)[0] for n in names]
             if not ids:
                 raise ValueError(
                     'BSDS500 image folder {} holds no .jpg images. {}'.format(
                         image_dir, BSDS500_HOW))
-            present = set(os.listdir(gt_dir))
-            missing = [i for i in ids if i + '.mat' not in present]
+            gt_paths = [os.path.join(gt_dir, i + '.mat') for i in ids]
+            missing = missing_files(gt_paths)
             if missing:
-                raise FileNotFoundError(
-                    '{} of the {} images of {} {} no ground truth: {} does '
-                    'not exist. {}'.format(
-                        len(missing), len(ids), image_dir,
-                        'has' if len(missing) == 1 else 'have',
-                        os.path.join(gt_dir, missing[0] + '.mat'),
-                        BSDS500_HOW))
+                raise missing_files_error(
+                    len(missing), len(ids), image_dir, 'ground truth',
+                    '{} does not exist. {}'.format(missing[0], BSDS500_HOW),
+                    items='images')
             self.ids.extend(ids)
             self.img_paths.extend(os.path.join(image_dir, n) for n in names)
-            self.gt_paths.extend(os.path.join(gt_dir, i + '.mat')
-                                 for i in ids)
-        self.add_getter('img', self._get_image)
-        self.add_getter('label', self._get_label)
-
-    def __len__(self):
-        return len(self.ids)
+            self.gt_paths.extend(gt_paths)
 
     def get_boundaries(self, i):
         """The annotators' boundary maps of the ``i``-th image.
@@ -241,9 +225,6 @@ class BSDS500EdgeDataset(GetterDataset):
 
         """
         return read_bsds_boundaries(self.gt_paths[i], self.img_paths[i])
-
-    def _get_image(self, i):
-        return read_image_file(self.img_paths[i])
 
     def _get_label(self, i):
         return edge_label(self.get_boundaries(i), self.eta)

@@ -5,13 +5,14 @@ import os
 import numpy
 import PIL.Image
 
-from chainercv.chainer_experimental.datasets.sliceable import GetterDataset
-
-from sparsemask.datasets._data_dir import check_dir
-from sparsemask.datasets._data_dir import check_label
-from sparsemask.datasets._data_dir import read_ids
-from sparsemask.datasets._data_dir import read_image_file
-from sparsemask.datasets._data_dir import unreadable_file_error
+from sparsemask.datasets._files import check_dir
+from sparsemask.datasets._files import check_label
+from sparsemask.datasets._files import list_files
+from sparsemask.datasets._files import missing_files
+from sparsemask.datasets._files import missing_files_error
+from sparsemask.datasets._files import read_split_list
+from sparsemask.datasets._files import unreadable_file_error
+from sparsemask.datasets._image_label_dataset import ImageLabelDataset
 
 
 FOLDER_HOW = (
@@ -88,10 +89,8 @@ def _files_by_id(folder, extensions):
     # {stem: [file names]} of the files of ``folder`` with one of
     # ``extensions`` (any case), listed once
     files = {}
-    for name in sorted(os.listdir(folder)):
-        stem, ext = os.path.splitext(name)
-        if ext.lower() in extensions:
-            files.setdefault(stem, []).append(name)
+    for name in list_files(folder, extensions):
+        files.setdefault(os.path.splitext(name)[0], []).append(name)
     return files
 
 
@@ -140,7 +139,7 @@ def read_index_label(path):
             path, mode))
 
 
-class FolderSemanticSegmentationDataset(GetterDataset):
+class FolderSemanticSegmentationDataset(ImageLabelDataset):
     """A semantic segmentation data set of your own, in a folder.
 
     The layout under ``root``::
@@ -165,21 +164,10 @@ class FolderSemanticSegmentationDataset(GetterDataset):
         root (str): the folder.
         split (str): the split; its ids are read from ``root/<split>.txt``.
 
-    This data set returns the following data.
-
-    .. csv-table::
-        :header: name, shape, dtype, format
-
-        :obj:`img`, ":math:`(3, H, W)`", :obj:`float32`, \
-        "RGB, :math:`[0, 255]`"
-        :obj:`label`, ":math:`(H, W)`", :obj:`int32`, \
-        ":math:`[-1, \\#class - 1]`"
-
-    Images are read as by :func:`chainercv.utils.read_image` (PIL
-    backend), greyscale and palette ones converted to RGB; an RGBA image is
-    read as RGB by dropping its alpha channel. Reading a label checks that
-    it has the size of its image (read from the image's header) and holds
-    class indices only.
+    An example is ``(img, label)``, read and checked as
+    :class:`~sparsemask.datasets._image_label_dataset.ImageLabelDataset`
+    says: a float32 RGB image :math:`(3, H, W)` in :math:`[0, 255]` and
+    int32 labels :math:`(H, W)` in ``[-1, n_class - 1]``.
 
     Attributes:
         label_names (tuple of str): the names of ``classes.txt``.
@@ -224,25 +212,16 @@ class FolderSemanticSegmentationDataset(GetterDataset):
                 'not exist (lists there: {}). {}'.format(
                     self.root, split, list_path,
                     ', '.join(lists) if lists else 'none', FOLDER_HOW))
-        try:
-            self.ids = read_ids(list_path)
-        except (OSError, UnicodeDecodeError) as e:
-            raise unreadable_file_error('split list', list_path, e) from e
-        if not self.ids:
-            raise ValueError('split list {} is empty: it must list the ids '
-                             'of the split, one per line'.format(list_path))
+        self.ids = read_split_list(list_path, 'the ids of the split')
 
         image_dir = os.path.join(self.root, 'images')
         label_dir = os.path.join(self.root, 'labels')
         images = _files_by_id(image_dir, IMAGE_EXTENSIONS)
-        labels = set(os.listdir(label_dir))
         no_image = [i for i in self.ids if i not in images]
         if no_image:
-            raise FileNotFoundError(
-                '{} of the {} ids of {} {} no image: looked for {} (ids: '
-                '{})'.format(
-                    len(no_image), len(self.ids), list_path,
-                    'has' if len(no_image) == 1 else 'have',
+            raise missing_files_error(
+                len(no_image), len(self.ids), list_path, 'image',
+                'looked for {} (ids: {})'.format(
                     ' or '.join(os.path.join(image_dir, no_image[0] + e)
                                 for e in IMAGE_EXTENSIONS), _some(no_image)))
         for i in self.ids:
@@ -253,29 +232,20 @@ class FolderSemanticSegmentationDataset(GetterDataset):
                         i, list_path, len(images[i]),
                         ', '.join(os.path.join(image_dir, n)
                                   for n in images[i]), image_dir))
-        no_label = [i for i in self.ids if i + '.png' not in labels]
-        if no_label:
-            raise FileNotFoundError(
-                '{} of the {} ids of {} {} no label: {} does not exist '
-                '(ids: {})'.format(
-                    len(no_label), len(self.ids), list_path,
-                    'has' if len(no_label) == 1 else 'have',
-                    os.path.join(label_dir, no_label[0] + '.png'),
-                    _some(no_label)))
         self.img_paths = [os.path.join(image_dir, images[i][0])
                           for i in self.ids]
         self.label_paths = [os.path.join(label_dir, i + '.png')
                             for i in self.ids]
-        self.add_getter('img', self._get_image)
-        self.add_getter('label', self._get_label)
+        missing = set(missing_files(self.label_paths))
+        no_label = [i for i, path in zip(self.ids, self.label_paths)
+                    if path in missing]
+        if no_label:
+            raise missing_files_error(
+                len(no_label), len(self.ids), list_path, 'label',
+                '{} does not exist (ids: {})'.format(
+                    os.path.join(label_dir, no_label[0] + '.png'),
+                    _some(no_label)))
 
-    def __len__(self):
-        return len(self.ids)
-
-    def _get_image(self, i):
-        return read_image_file(self.img_paths[i])
-
-    def _get_label(self, i):
-        path = self.label_paths[i]
+    def _read_label(self, path, image_path):
         return check_label(read_index_label(path), self.n_class, path,
-                           ignore=IGNORE, image_path=self.img_paths[i])
+                           ignore=IGNORE, image_path=image_path)

@@ -5,14 +5,15 @@ import os
 import numpy
 import PIL.Image
 
-from chainercv.chainer_experimental.datasets.sliceable import GetterDataset
-
-from sparsemask.datasets._data_dir import check_dir
-from sparsemask.datasets._data_dir import check_label_size
-from sparsemask.datasets._data_dir import read_ids
-from sparsemask.datasets._data_dir import read_image_file
-from sparsemask.datasets._data_dir import resolve_dir
-from sparsemask.datasets._data_dir import unreadable_file_error
+from sparsemask.datasets._files import check_dir
+from sparsemask.datasets._files import check_label_size
+from sparsemask.datasets._files import check_split
+from sparsemask.datasets._files import missing_files
+from sparsemask.datasets._files import missing_files_error
+from sparsemask.datasets._files import read_split_list
+from sparsemask.datasets._files import resolve_dir
+from sparsemask.datasets._files import unreadable_file_error
+from sparsemask.datasets._image_label_dataset import ImageLabelDataset
 
 
 MSRAB_HOW = (
@@ -87,7 +88,7 @@ def read_saliency_mask(path, image_path=None):
     return label
 
 
-class MSRABSaliencyDataset(GetterDataset):
+class MSRABSaliencyDataset(ImageLabelDataset):
     """MSRA-B salient object detection (Jiang et al., CVPR 2013).
 
     MSRA-B has 5,000 images, each with a pixel-wise binary mask of its
@@ -120,20 +121,11 @@ class MSRABSaliencyDataset(GetterDataset):
             ``train_cvpr2013.txt``, ``valid_cvpr2013.txt`` or
             ``test_cvpr2013.txt``.
 
-    This data set returns the following data.
-
-    .. csv-table::
-        :header: name, shape, dtype, format
-
-        :obj:`img`, ":math:`(3, H, W)`", :obj:`float32`, \
-        "RGB, :math:`[0, 255]`"
-        :obj:`label`, ":math:`(H, W)`", :obj:`int32`, \
-        ":math:`\\{0, 1\\}`"
-
-    A mask is thresholded at 128 on its first channel (see
-    :func:`read_saliency_mask`): 1 is salient, 0 background; reading it
-    checks that it has the size of its image (read from the image's
-    header).
+    An example is ``(img, label)``, read and checked as
+    :class:`~sparsemask.datasets._image_label_dataset.ImageLabelDataset`
+    says: a float32 RGB image :math:`(3, H, W)` in :math:`[0, 255]` and its
+    int32 mask :math:`(H, W)`, thresholded at 128 on its first channel (see
+    :func:`read_saliency_mask`): 1 is salient, 0 background.
 
     Attributes:
         ids (list of str): the ids of the split, in list order.
@@ -160,20 +152,11 @@ class MSRABSaliencyDataset(GetterDataset):
 
     def __init__(self, data_dir, split='train'):
         super(MSRABSaliencyDataset, self).__init__()
-        if split not in SPLIT_LISTS:
-            raise ValueError("MSRA-B split must be 'train', 'val' or "
-                             "'test', not {!r}".format(split))
-        list_name = SPLIT_LISTS[split]
+        list_name = SPLIT_LISTS[check_split(split, SPLIT_LISTS, 'MSRA-B')]
         self.data_dir = check_dir(resolve_dir(data_dir, 'MSRA-B'), 'MSRA-B',
                                   MSRAB_HOW, (list_name,))
         list_path = os.path.join(self.data_dir, list_name)
-        try:
-            self.ids = read_ids(list_path)
-        except (OSError, UnicodeDecodeError) as e:
-            raise unreadable_file_error('split list', list_path, e) from e
-        if not self.ids:
-            raise ValueError('split list {} is empty: it must list the {} '
-                             'images, one per line'.format(list_path, split))
+        self.ids = read_split_list(list_path, 'the {} images'.format(split))
 
         image_dir = os.path.join(self.data_dir, 'image')
         label_dir = os.path.join(self.data_dir, 'annotation')
@@ -185,23 +168,11 @@ class MSRABSaliencyDataset(GetterDataset):
                             for i in self.ids]
         for what, paths in (('image', self.img_paths),
                             ('mask', self.label_paths)):
-            present = set(os.listdir(os.path.dirname(paths[0])))
-            missing = [p for p in paths
-                       if os.path.basename(p) not in present]
+            missing = missing_files(paths)
             if missing:
-                raise FileNotFoundError(
-                    '{} of the {} ids of {} {} no {}: {} does not exist. '
-                    '{}'.format(len(missing), len(paths), list_path,
-                                'has' if len(missing) == 1 else 'have',
-                                what, missing[0], MSRAB_HOW))
-        self.add_getter('img', self._get_image)
-        self.add_getter('label', self._get_label)
+                raise missing_files_error(
+                    len(missing), len(paths), list_path, what,
+                    '{} does not exist. {}'.format(missing[0], MSRAB_HOW))
 
-    def __len__(self):
-        return len(self.ids)
-
-    def _get_image(self, i):
-        return read_image_file(self.img_paths[i])
-
-    def _get_label(self, i):
-        return read_saliency_mask(self.label_paths[i], self.img_paths[i])
+    def _read_label(self, path, image_path):
+        return read_saliency_mask(path, image_path)

@@ -2,15 +2,15 @@
 
 import os
 
-from chainercv.chainer_experimental.datasets.sliceable import GetterDataset
 from chainercv.datasets import voc_semantic_segmentation_label_names
 
-from sparsemask.datasets._data_dir import check_dir
-from sparsemask.datasets._data_dir import check_label
-from sparsemask.datasets._data_dir import read_ids
-from sparsemask.datasets._data_dir import read_image_file
-from sparsemask.datasets._data_dir import resolve_dir
-from sparsemask.datasets._data_dir import unreadable_file_error
+from sparsemask.datasets._files import check_dir
+from sparsemask.datasets._files import check_label
+from sparsemask.datasets._files import check_split
+from sparsemask.datasets._files import read_ids
+from sparsemask.datasets._files import resolve_dir
+from sparsemask.datasets._files import unreadable_file_error
+from sparsemask.datasets._image_label_dataset import ImageLabelDataset
 
 
 SBD_HOW = (
@@ -56,7 +56,7 @@ def read_sbd_label(path, n_class=21, image_path=None):
     return check_label(label, n_class, path, image_path=image_path)
 
 
-class SBDSemanticSegmentationDataset(GetterDataset):
+class SBDSemanticSegmentationDataset(ImageLabelDataset):
     """Class segmentations of the Semantic Boundaries Dataset.
 
     SBD (Hariharan et al., ICCV 2011) annotates 11,355 PASCAL VOC 2011
@@ -69,32 +69,19 @@ class SBDSemanticSegmentationDataset(GetterDataset):
             parent ``benchmark_RELEASE`` is accepted too).
         split ({'train', 'val'}): the split (``<data_dir>/<split>.txt``).
 
-    This data set returns the following data.
-
-    .. csv-table::
-        :header: name, shape, dtype, format
-
-        :obj:`img`, ":math:`(3, H, W)`", :obj:`float32`, \
-        "RGB, :math:`[0, 255]`"
-        :obj:`label`, ":math:`(H, W)`", :obj:`int32`, \
-        ":math:`[-1, \\#class - 1]`"
-
-    Images are read as by :func:`chainercv.utils.read_image` (PIL
-    backend), greyscale and palette ones converted to RGB; an RGBA image is
-    read as RGB by dropping its alpha channel, as OpenCV's ``imread`` does.
-    Reading a label checks that it has the size of its image (read from the
-    image's header) and holds class indices only.
+    An example is ``(img, label)``, read and checked as
+    :class:`~sparsemask.datasets._image_label_dataset.ImageLabelDataset`
+    says: a float32 RGB image :math:`(3, H, W)` in :math:`[0, 255]` and
+    int32 labels :math:`(H, W)` in :math:`[-1, 20]` (-1: the border of 255).
 
     Raises:
         FileNotFoundError: in ``__init__``, if ``data_dir`` or one of its
             ``img/``, ``cls/`` or ``<split>.txt`` is missing; the message
             says where to download SBD and which folder to pass.
         OSError: reading an example, if its image or label file is
-            missing, empty, truncated or otherwise unreadable; one line
-            that names the file.
+            unreadable (one line naming the file).
         ValueError: reading an example, if the label's size differs from
-            its image's (one line naming both files and both sizes) or the
-            label holds values outside the classes (naming the file).
+            its image's or it holds values outside the classes.
 
     """
 
@@ -103,25 +90,14 @@ class SBDSemanticSegmentationDataset(GetterDataset):
 
     def __init__(self, data_dir, split='train'):
         super(SBDSemanticSegmentationDataset, self).__init__()
-        if split not in ('train', 'val'):
-            raise ValueError("SBD split must be 'train' or 'val', not "
-                             "{!r}".format(split))
+        check_split(split, ('train', 'val'), 'SBD')
         self.data_dir = check_dir(resolve_dir(data_dir, 'dataset'), 'SBD',
                                   SBD_HOW, ('img', 'cls', split + '.txt'))
         self.ids = read_ids(os.path.join(self.data_dir, split + '.txt'))
-        self.add_getter('img', self._get_image)
-        self.add_getter('label', self._get_label)
+        self.img_paths = [os.path.join(self.data_dir, 'img', i + '.jpg')
+                          for i in self.ids]
+        self.label_paths = [os.path.join(self.data_dir, 'cls', i + '.mat')
+                            for i in self.ids]
 
-    def __len__(self):
-        return len(self.ids)
-
-    def _image_path(self, i):
-        return os.path.join(self.data_dir, 'img', self.ids[i] + '.jpg')
-
-    def _get_image(self, i):
-        return read_image_file(self._image_path(i))
-
-    def _get_label(self, i):
-        return read_sbd_label(
-            os.path.join(self.data_dir, 'cls', self.ids[i] + '.mat'),
-            self.n_class, image_path=self._image_path(i))
+    def _read_label(self, path, image_path):
+        return read_sbd_label(path, self.n_class, image_path=image_path)

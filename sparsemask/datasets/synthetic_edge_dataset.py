@@ -2,13 +2,13 @@
 
 import numpy
 
-import chainer
-
 from sparsemask.datasets._edge_label import check_eta
 from sparsemask.datasets._edge_label import edge_label
+from sparsemask.datasets._synthetic import disc_or_rectangle
+from sparsemask.datasets._synthetic import SyntheticDataset
 
 
-class SyntheticEdgeDataset(chainer.dataset.DatasetMixin):
+class SyntheticEdgeDataset(SyntheticDataset):
     """An edge data set generated on the fly, for the demo and tests.
 
     Each image is piecewise constant: a background of a random colour and
@@ -41,15 +41,9 @@ class SyntheticEdgeDataset(chainer.dataset.DatasetMixin):
         eta (float): the agreement threshold of the label, in (0, 1].
         noise (float): the std of the pixel noise.
 
-    This data set returns the following data.
-
-    .. csv-table::
-        :header: name, shape, dtype, format
-
-        :obj:`img`, ":math:`(3, H, W)`", :obj:`float32`, \
-        "RGB, :math:`[0, 255]`"
-        :obj:`label`, ":math:`(H, W)`", :obj:`int32`, \
-        ":math:`\\{-1, 0, 1\\}`"
+    An example is ``(img, label)``: a float32 RGB image :math:`(3, H, W)`
+    in :math:`[0, 255]` and its int32 edge label :math:`(H, W)`: 1 (edge),
+    0 (non-edge) or -1 (ignored).
 
     """
 
@@ -61,32 +55,13 @@ class SyntheticEdgeDataset(chainer.dataset.DatasetMixin):
 
     def __init__(self, n_images, size=(64, 64), seed=0, n_annotators=3,
                  eta=0.5, noise=6.0):
-        self.n_images = int(n_images)
-        self.size = tuple(int(s) for s in size)
-        self.seed = int(seed)
+        super(SyntheticEdgeDataset, self).__init__(n_images, size, seed)
         self.n_annotators = int(n_annotators)
         if self.n_annotators < 1:
             raise ValueError('n_annotators must be at least 1, not '
                              '{!r}'.format(n_annotators))
         self.eta = check_eta(eta)
         self.noise = float(noise)
-
-    def __len__(self):
-        return self.n_images
-
-    def get_example(self, i):
-        """Returns the ``i``-th example.
-
-        Args:
-            i (int): the index.
-
-        Returns:
-            tuple: a float32 CHW RGB image in [0, 255] and its int32 edge
-            label: 1 (edge), 0 (non-edge) or -1 (ignored).
-
-        """
-        img, boundaries = self._generate(i)
-        return img, edge_label(boundaries, self.eta)
 
     def get_boundaries(self, i):
         """The annotators' boundary maps of the ``i``-th image.
@@ -101,13 +76,14 @@ class SyntheticEdgeDataset(chainer.dataset.DatasetMixin):
         """
         return self._generate(i)[1]
 
+    def _generate_example(self, i):
+        img, boundaries = self._generate(i)
+        return img, edge_label(boundaries, self.eta)
+
     def _generate(self, i):
-        if not 0 <= i < self.n_images:
-            raise IndexError('index {} out of range for {} images'.format(
-                i, self.n_images))
-        rng = numpy.random.RandomState([self.seed, int(i)])
+        rng = self._rng(i)
         H, W = self.size
-        yy, xx = numpy.mgrid[:H, :W].astype(numpy.float64)
+        yy, xx = self._grid()
         side = min(H, W)
 
         n_regions = 1 + rng.randint(2, 7)
@@ -117,12 +93,7 @@ class SyntheticEdgeDataset(chainer.dataset.DatasetMixin):
         for k in range(1, n_regions):
             radius = max(rng.uniform(0.1, 0.35) * side, 2.5)
             cy, cx = rng.uniform(0, H), rng.uniform(0, W)
-            if rng.randint(2):
-                mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius ** 2
-            else:
-                ry = radius * rng.uniform(0.5, 1.5)
-                mask = (numpy.abs(yy - cy) <= ry) & \
-                    (numpy.abs(xx - cx) <= radius)
+            mask = disc_or_rectangle(rng, yy, xx, cy, cx, radius, (0.5, 1.5))
             # the colour differs from the one under the centre by a random
             # contrast, some faint
             under = colours[regions[int(min(cy, H - 1)), int(min(cx, W - 1))]]

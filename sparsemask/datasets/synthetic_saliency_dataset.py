@@ -4,10 +4,11 @@ import colorsys
 
 import numpy
 
-import chainer
+from sparsemask.datasets._synthetic import disc_or_rectangle
+from sparsemask.datasets._synthetic import SyntheticDataset
 
 
-class SyntheticSaliencyDataset(chainer.dataset.DatasetMixin):
+class SyntheticSaliencyDataset(SyntheticDataset):
     """A saliency data set generated on the fly, for the demo and tests.
 
     Each image shows a cluttered background (a grey level with a random
@@ -36,15 +37,9 @@ class SyntheticSaliencyDataset(chainer.dataset.DatasetMixin):
         seed (int): the seed.
         noise (float): the std of the pixel noise.
 
-    This data set returns the following data.
-
-    .. csv-table::
-        :header: name, shape, dtype, format
-
-        :obj:`img`, ":math:`(3, H, W)`", :obj:`float32`, \
-        "RGB, :math:`[0, 255]`"
-        :obj:`label`, ":math:`(H, W)`", :obj:`int32`, \
-        ":math:`\\{0, 1\\}`"
+    An example is ``(img, label)``: a float32 RGB image :math:`(3, H, W)`
+    in :math:`[0, 255]` and an int32 map :math:`(H, W)`, 1 on the salient
+    objects and 0 elsewhere.
 
     """
 
@@ -52,31 +47,13 @@ class SyntheticSaliencyDataset(chainer.dataset.DatasetMixin):
     label_names = ('background', 'salient')
 
     def __init__(self, n_images, size=(64, 64), seed=0, noise=10.0):
-        self.n_images = int(n_images)
-        self.size = tuple(int(s) for s in size)
-        self.seed = int(seed)
+        super(SyntheticSaliencyDataset, self).__init__(n_images, size, seed)
         self.noise = float(noise)
 
-    def __len__(self):
-        return self.n_images
-
-    def get_example(self, i):
-        """Returns the ``i``-th example.
-
-        Args:
-            i (int): the index.
-
-        Returns:
-            tuple: a float32 CHW RGB image in [0, 255] and an int32 label
-            map, 1 on the salient objects and 0 elsewhere.
-
-        """
-        if not 0 <= i < self.n_images:
-            raise IndexError('index {} out of range for {} images'.format(
-                i, self.n_images))
-        rng = numpy.random.RandomState([self.seed, int(i)])
+    def _generate_example(self, i):
+        rng = self._rng(i)
         H, W = self.size
-        yy, xx = numpy.mgrid[:H, :W].astype(numpy.float64)
+        yy, xx = self._grid()
         side = min(H, W)
 
         # background: a grey level, a gradient, a faint tint
@@ -106,9 +83,6 @@ class SyntheticSaliencyDataset(chainer.dataset.DatasetMixin):
 
 def _shape(rng, yy, xx, H, W, radius):
     # a disc or a rectangle of about ``radius``, its centre in the image
-    radius = max(radius, 2.5)
     cy, cx = rng.uniform(0.15, 0.85) * H, rng.uniform(0.15, 0.85) * W
-    if rng.randint(2):
-        return (yy - cy) ** 2 + (xx - cx) ** 2 <= radius ** 2
-    ry = radius * rng.uniform(0.6, 1.4)
-    return (numpy.abs(yy - cy) <= ry) & (numpy.abs(xx - cx) <= radius)
+    return disc_or_rectangle(rng, yy, xx, cy, cx, max(radius, 2.5),
+                             (0.6, 1.4))

@@ -1,9 +1,12 @@
+"""A synthetic semantic segmentation data set, generated on the fly."""
+
 import numpy
 
-import chainer
+from sparsemask.datasets._synthetic import disc_or_rectangle
+from sparsemask.datasets._synthetic import SyntheticDataset
 
 
-class SyntheticSegmentationDataset(chainer.dataset.DatasetMixin):
+class SyntheticSegmentationDataset(SyntheticDataset):
     """A segmentation data set generated on the fly, for the demo and tests.
 
     Each image shows a background of one of two *scenes* and one to four
@@ -38,6 +41,9 @@ class SyntheticSegmentationDataset(chainer.dataset.DatasetMixin):
         tint (float): the scene cue's amplitude.
         noise (float): the std of the background's pixel noise.
 
+    An example is ``(img, label)``: a float32 RGB image :math:`(3, H, W)`
+    in :math:`[0, 255]` and int32 labels :math:`(H, W)` in :math:`[0, 4]`.
+
     """
 
     n_class = 5
@@ -46,30 +52,13 @@ class SyntheticSegmentationDataset(chainer.dataset.DatasetMixin):
 
     def __init__(self, n_images, size=(64, 64), seed=0, tint=6.0,
                  noise=24.0):
-        self.n_images = int(n_images)
-        self.size = tuple(int(s) for s in size)
-        self.seed = int(seed)
+        super(SyntheticSegmentationDataset, self).__init__(
+            n_images, size, seed)
         self.tint = float(tint)
         self.noise = float(noise)
 
-    def __len__(self):
-        return self.n_images
-
-    def get_example(self, i):
-        """Returns the ``i``-th example.
-
-        Args:
-            i (int): the index.
-
-        Returns:
-            tuple: a float32 CHW RGB image in [0, 255] and an int32 label
-            map.
-
-        """
-        if not 0 <= i < self.n_images:
-            raise IndexError('index {} out of range for {} images'.format(
-                i, self.n_images))
-        rng = numpy.random.RandomState([self.seed, int(i)])
+    def _generate_example(self, i):
+        rng = self._rng(i)
         H, W = self.size
         scene = rng.randint(2)
         shift = self.tint if scene == 0 else -self.tint
@@ -77,18 +66,13 @@ class SyntheticSegmentationDataset(chainer.dataset.DatasetMixin):
         img[0] += shift
         img[2] -= shift
         label = numpy.zeros((H, W), dtype=numpy.int32)
-        yy, xx = numpy.mgrid[:H, :W]
+        yy, xx = numpy.mgrid[:H, :W]  # integers: the stripes are faster
         side = min(H, W)
         for _ in range(rng.randint(1, 5)):
             texture = rng.randint(2)
             radius = rng.uniform(0.1, 0.4) * side / 2 + 3
             cy, cx = rng.uniform(0, H), rng.uniform(0, W)
-            if rng.randint(2):
-                mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius ** 2
-            else:
-                ry = radius * rng.uniform(0.6, 1.4)
-                mask = (numpy.abs(yy - cy) <= ry) & \
-                    (numpy.abs(xx - cx) <= radius)
+            mask = disc_or_rectangle(rng, yy, xx, cy, cx, radius, (0.6, 1.4))
             colour = rng.uniform(60, 195, (3, 1, 1))
             phase = rng.randint(2)
             stripes = ((yy if texture == 0 else xx) + phase) % 2 * 2 - 1

@@ -2,14 +2,13 @@
 
 import os
 
-from chainercv.chainer_experimental.datasets.sliceable import GetterDataset
 from chainercv.datasets import voc_semantic_segmentation_label_names
 
-from sparsemask.datasets._data_dir import check_dir
-from sparsemask.datasets._data_dir import read_ids
-from sparsemask.datasets._data_dir import read_image_file
-from sparsemask.datasets._data_dir import read_label_file
-from sparsemask.datasets._data_dir import resolve_dir
+from sparsemask.datasets._files import check_dir
+from sparsemask.datasets._files import read_ids
+from sparsemask.datasets._files import read_label_file
+from sparsemask.datasets._files import resolve_dir
+from sparsemask.datasets._image_label_dataset import ImageLabelDataset
 from sparsemask.datasets.sbd_semantic_segmentation_dataset import \
     read_sbd_label
 from sparsemask.datasets.sbd_semantic_segmentation_dataset import SBD_HOW
@@ -42,7 +41,7 @@ def trainaug_ids(voc_train, voc_val, sbd_train, sbd_val):
                   set(voc_val))
 
 
-class VOCAugSemanticSegmentationDataset(GetterDataset):
+class VOCAugSemanticSegmentationDataset(ImageLabelDataset):
     """PASCAL VOC 2012 segmentation, with the SBD-augmented training set.
 
     ``split='trainaug'`` is the training set of the DeepLab papers (and of
@@ -66,21 +65,10 @@ class VOCAugSemanticSegmentationDataset(GetterDataset):
             /SegmentationClassAug/<id>.png`` (the stem of the first token
             is the id). Ignored for the other splits.
 
-    This data set returns the following data.
-
-    .. csv-table::
-        :header: name, shape, dtype, format
-
-        :obj:`img`, ":math:`(3, H, W)`", :obj:`float32`, \
-        "RGB, :math:`[0, 255]`"
-        :obj:`label`, ":math:`(H, W)`", :obj:`int32`, \
-        ":math:`[-1, \\#class - 1]`"
-
-    Images are read as by :func:`chainercv.utils.read_image` (PIL
-    backend), greyscale and palette ones converted to RGB; an RGBA image is
-    read as RGB by dropping its alpha channel, as OpenCV's ``imread`` does.
-    Reading a label checks that it has the size of its image (read from the
-    image's header) and holds class indices only.
+    An example is ``(img, label)``, read and checked as
+    :class:`~sparsemask.datasets._image_label_dataset.ImageLabelDataset`
+    says: a float32 RGB image :math:`(3, H, W)` in :math:`[0, 255]` and
+    int32 labels :math:`(H, W)` in :math:`[-1, 20]` (-1: the border of 255).
 
     Raises:
         FileNotFoundError: in ``__init__``, if a data directory, one of its
@@ -88,12 +76,10 @@ class VOCAugSemanticSegmentationDataset(GetterDataset):
             missing; the message says where to download the data and which
             folder to pass.
         OSError: reading an example, if its image or label file is
-            missing, empty, truncated or otherwise unreadable; one line
-            that names the file (both candidate label files for a
-            ``trainaug`` id without any).
+            unreadable (one line naming the file; both candidate label
+            files for a ``trainaug`` id without any).
         ValueError: reading an example, if the label's size differs from
-            its image's (one line naming both files and both sizes) or the
-            label holds values outside the classes (naming the file).
+            its image's or it holds values outside the classes.
 
     """
 
@@ -133,28 +119,18 @@ class VOCAugSemanticSegmentationDataset(GetterDataset):
                     read_ids(os.path.join(d, s + '.txt'))
                     for d in (os.path.join(self.voc_dir, _SEG), self.sbd_dir)
                     for s in ('train', 'val')))
-        self.add_getter('img', self._get_image)
-        self.add_getter('label', self._get_label)
-
-    def __len__(self):
-        return len(self.ids)
-
-    def _image_path(self, i):
-        return os.path.join(self.voc_dir, 'JPEGImages', self.ids[i] + '.jpg')
-
-    def _get_image(self, i):
-        return read_image_file(self._image_path(i))
+        self.img_paths = [os.path.join(self.voc_dir, 'JPEGImages', i + '.jpg')
+                          for i in self.ids]
 
     def _get_label(self, i):
         path = os.path.join(self.voc_dir, 'SegmentationClass',
                             self.ids[i] + '.png')
         if self.sbd_dir is None or os.path.isfile(path):
             return read_label_file(path, self.n_class,
-                                   image_path=self._image_path(i))
+                                   image_path=self.img_paths[i])
         mat = os.path.join(self.sbd_dir, 'cls', self.ids[i] + '.mat')
         if not os.path.exists(mat):
             raise FileNotFoundError(
                 'trainaug id {} has no label: neither {} (VOC) nor {} (SBD) '
                 'exists'.format(self.ids[i], path, mat))
-        return read_sbd_label(mat, self.n_class,
-                              image_path=self._image_path(i))
+        return read_sbd_label(mat, self.n_class, image_path=self.img_paths[i])

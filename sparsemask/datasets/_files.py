@@ -1,7 +1,10 @@
-"""Checks shared by the real data set loaders: data directories, list
-files, image and label files, label sizes and values. Every error is one
-line (for the scripts' ``error:`` line) that names the file or directory it
-is about."""
+"""What the data sets on disk share: finding their data directory,
+checking a split, listing ids (from a list file or a folder), finding the
+files of the ids, reading images and labels, and checking labels (size and
+values). A data set keeps only its layout (see
+:class:`~sparsemask.datasets._image_label_dataset.ImageLabelDataset`).
+Every error is one line (for the scripts' ``error:`` line) that names the
+file or directory it is about."""
 
 import os
 
@@ -90,6 +93,117 @@ def read_ids(path):
     with open(path) as f:
         return [os.path.splitext(os.path.basename(line.split()[0]))[0]
                 for line in f if line.strip()]
+
+
+def check_split(split, splits, what):
+    """Checks that ``split`` is one of ``splits``.
+
+    Args:
+        split (str): the split asked for.
+        splits (sequence of str): the splits of the data set, in the order
+            the message lists them.
+        what (str): the data set, e.g. ``'SBD'``.
+
+    Returns:
+        str: ``split``.
+
+    Raises:
+        ValueError: ``"<what> split must be 'a', 'b' or 'c', not <split>"``.
+
+    """
+    if split not in splits:
+        names = ["'{}'".format(s) for s in splits]
+        raise ValueError('{} split must be {} or {}, not {!r}'.format(
+            what, ', '.join(names[:-1]), names[-1], split))
+    return split
+
+
+def read_split_list(path, what):
+    """Reads the ids of a split from its list (see :func:`read_ids`).
+
+    Args:
+        path (str): the list file.
+        what (str): what the list holds, for the message of an empty list,
+            e.g. ``'the ids of the split'``.
+
+    Returns:
+        list of str: the ids, in file order; at least one.
+
+    Raises:
+        OSError: one line naming ``path`` if it cannot be read (not UTF-8,
+            for instance).
+        ValueError: naming ``path`` if it lists no id.
+
+    """
+    try:
+        ids = read_ids(path)
+    except (OSError, UnicodeDecodeError) as e:
+        raise unreadable_file_error('split list', path, e) from e
+    if not ids:
+        raise ValueError('split list {} is empty: it must list {}, one per '
+                         'line'.format(path, what))
+    return ids
+
+
+def list_files(folder, extensions):
+    """The files of a folder that have one of some extensions.
+
+    Args:
+        folder (str): the folder.
+        extensions (sequence of str): the extensions, lower case with their
+            dot (``'.jpg'``); a file's extension matches in any case.
+
+    Returns:
+        list of str: the file names (not paths), sorted.
+
+    """
+    return [name for name in sorted(os.listdir(folder))
+            if os.path.splitext(name)[1].lower() in extensions]
+
+
+def missing_files(paths):
+    """The files of ``paths`` that do not exist.
+
+    Each folder is listed once (fast on a network file system) and a name
+    must match exactly, case included.
+
+    Args:
+        paths (iterable of str): the files; their folders must exist.
+
+    Returns:
+        list of str: the missing ones, in the order of ``paths``.
+
+    """
+    listed = {}
+    missing = []
+    for path in paths:
+        folder, name = os.path.split(path)
+        if folder not in listed:
+            listed[folder] = set(os.listdir(folder))
+        if name not in listed[folder]:
+            missing.append(path)
+    return missing
+
+
+def missing_files_error(n_missing, n, source, what, detail, items='ids'):
+    """The one-line error for ids of a split that have no file.
+
+    Args:
+        n_missing (int): how many ids have none.
+        n (int): how many ids there are.
+        source (str): where the ids come from (a list file, a folder).
+        what (str): the file they lack, e.g. ``'label'``.
+        detail (str): what was looked for, what to do.
+        items (str): what the ids are, e.g. ``'images'``.
+
+    Returns:
+        FileNotFoundError: ``'<n_missing> of the <n> <items> of <source>
+        has (have) no <what>: <detail>'``.
+
+    """
+    return FileNotFoundError('{} of the {} {} of {} {} no {}: {}'.format(
+        n_missing, n, items, source, 'has' if n_missing == 1 else 'have',
+        what, detail))
 
 
 def unreadable_file_error(what, path, error, expected=None):
