@@ -8,11 +8,21 @@
 # Chainer 7.8.1, ChainerCV 0.13.1, pytest, and this project as a wheel.
 #
 # Usage (on a machine that reaches the package index, from the repo root):
-#   bash scripts/offline_bundle.sh [--out DIR] [--cupy NAME==VER|none]
-#       [--extras LIST] [--python PY] [--interpreter DIR] [--part-size SIZE]
-#       [--keep-staging]
+#   bash scripts/offline_bundle.sh [--minimal] [--out DIR]
+#       [--cupy NAME==VER|none] [--extras LIST] [--python PY]
+#       [--interpreter DIR] [--part-size SIZE] [--keep-staging]
 #   make offline-bundle                    # the same, with the defaults
 #
+#   --minimal          the Chainer tier for a lent GPU in two calls: only the
+#                      interpreter, numpy 1.23.5, CuPy, chainer, chainercv
+#                      and what training and the GPU tests import (pillow,
+#                      pyyaml, matplotlib for the search's pruning figure,
+#                      pytest), no sparsemask wheel (the checkout is used
+#                      through PYTHONPATH); parts of 56 MiB by default, so
+#                      that one part and a working tree of up to 8 MiB fit
+#                      the 64 MiB of one call (default --out:
+#                      result/offline_bundle_minimal); see "The minimal
+#                      bundle in two calls" below
 #   --out DIR          where the parts go (default: result/offline_bundle)
 #   --cupy SPEC        the CuPy requirement (default: cupy-cuda13x==13.6.0;
 #                      cupy-cuda12x==13.6.0 for a CUDA 12 node; `none` to leave
@@ -81,6 +91,16 @@
 # The machine stays warm only ~30 s after a call and a fresh one starts
 # bare: make the calls back to back. If it went back in between, /opt is
 # empty again; install.sh then names the missing part: start over.
+#
+# The minimal bundle in two calls (--minimal: 2 parts; the exact commands,
+# with the kernel check riding along in the first call, are at the top of
+# scripts/gpu_checks.sh):
+#   call 1: carry part-00, install.sh and SHA256SUMS of
+#           result/offline_bundle_minimal; mkdir -p /opt/smb && cp them
+#           there (and run anything else meanwhile, e.g. the kernel check)
+#   call 2: carry part-01; cp it to /opt/smb, bash /opt/smb/install.sh
+#           /opt/sparsemask-env, . /opt/sparsemask-env/env.sh, then run the
+#           Chainer tier with PYTHONPATH=$PWD (the checkout's sparsemask)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -89,8 +109,10 @@ CUPY="cupy-cuda13x==13.6.0"
 EXTRAS="test"
 PY="$ROOT/.venv/bin/python"
 INTERP=""
-PART_SIZE="60M"
+PART_SIZE=""
 KEEP_STAGING=0
+MINIMAL=0
+OUT_GIVEN=0
 NAME="sparsemask-offline"
 # The interpreter needs glibc >= 2.35 (its newest symbol version, see
 # SYSTEM_LIBS.txt), so wheels up to manylinux_2_35 are acceptable.
@@ -101,7 +123,8 @@ log() { echo "offline_bundle: $*" >&2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --out) [ $# -ge 2 ] || die "--out needs a directory"; OUT="$2"; shift 2 ;;
+    --minimal) MINIMAL=1; shift ;;
+    --out) [ $# -ge 2 ] || die "--out needs a directory"; OUT="$2"; OUT_GIVEN=1; shift 2 ;;
     --cupy) [ $# -ge 2 ] || die "--cupy needs NAME==VERSION or none"; CUPY="$2"; shift 2 ;;
     --extras) [ $# -ge 2 ] || die "--extras needs a list"; EXTRAS="$2"; shift 2 ;;
     --python) [ $# -ge 2 ] || die "--python needs a path"; PY="$2"; shift 2 ;;
@@ -112,6 +135,12 @@ while [ $# -gt 0 ]; do
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
+
+if [ "$MINIMAL" = 1 ]; then
+  [ "$OUT_GIVEN" = 1 ] || OUT="$ROOT/result/offline_bundle_minimal"
+  [ -n "$PART_SIZE" ] || PART_SIZE="56M"
+fi
+[ -n "$PART_SIZE" ] || PART_SIZE="60M"
 
 for tool in tar xz split sha256sum ldd git; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' is needed and not on PATH"
@@ -242,6 +271,9 @@ log "building chainer 7.8.1 and chainercv 0.13.1 wheels"
   -c "$ROOT/constraints.txt" -w "$B/wheels" chainer==7.8.1 chainercv==0.13.1 \
   || die "building the chainer/chainercv wheels failed"
 
+if [ "$MINIMAL" = 1 ]; then
+  log "--minimal: no sparsemask wheel (the checkout is used through PYTHONPATH)"
+else
 log "building the sparsemask wheel from the working tree"
 SRC="$STAGE/tmp/src"
 # (a copy of the tracked and untracked-not-ignored files: the build writes
@@ -264,6 +296,7 @@ names = zipfile.ZipFile(sys.argv[1]).namelist()
 assert 'sparsemask/kernels/fdn_stage.cu' in names, names
 assert 'sparsemask/kernels/__init__.py' in names, names
 EOF
+fi
 
 log "downloading the dependencies (cp310, manylinux x86_64)"
 PLATFORMS=(--platform linux_x86_64 --platform manylinux1_x86_64
@@ -271,7 +304,16 @@ PLATFORMS=(--platform linux_x86_64 --platform manylinux1_x86_64
 for minor in $(seq 5 "$MAX_GLIBC_MINOR"); do
   PLATFORMS+=(--platform "manylinux_2_${minor}_x86_64")
 done
-REQS=("$SM_WHL[$EXTRAS]" "setuptools<74" wheel pip pytest)
+if [ "$MINIMAL" = 1 ]; then
+  # what training (train/search.py, train/retrain.py: matplotlib draws the
+  # pruning figure) and the GPU tests import, beside chainer and chainercv
+  REQS=(numpy==1.23.5 chainer==7.8.1 chainercv==0.13.1 pillow pyyaml
+        matplotlib "setuptools<74" pip pytest)
+  echo "minimal: the Chainer tier; run from a checkout with PYTHONPATH=\$PWD" \
+    > "$B/MINIMAL"
+else
+  REQS=("$SM_WHL[$EXTRAS]" "setuptools<74" wheel pip pytest)
+fi
 [ "$CUPY" = none ] || REQS+=("$CUPY")
 "$PY" -m pip download -q --only-binary=:all: --python-version 3.10 \
   --implementation cp "${PLATFORMS[@]}" -c "$ROOT/constraints.txt" \
@@ -405,11 +447,13 @@ EOF
 
 log "checking the imports"
 (cd / && . "$DEST/env.sh" && python - <<'EOF') || die "the installed venv does not import"
-import importlib.metadata as md
-import numpy, chainer, chainercv, sparsemask
-from sparsemask.cuda import kernel_path
+import importlib.metadata as md, importlib.util
+import numpy, chainer, chainercv, yaml, PIL
 assert numpy.__version__ == '1.23.5', numpy.__version__
-kernel_path('fdn_stage.cu')
+if importlib.util.find_spec('sparsemask') is not None:  # not in --minimal
+    import sparsemask
+    from sparsemask.cuda import kernel_path
+    kernel_path('fdn_stage.cu')
 cupy = [d.metadata['Name'] for d in md.distributions()
         if (d.metadata['Name'] or '').startswith('cupy')]
 if cupy:
@@ -430,7 +474,8 @@ of the repo:
 
 PYTHONPATH=\$PWD makes the checkout's sparsemask (and kernels/) win over the
 bundled wheel, a snapshot of the tree from when the bundle was built (scripts
-such as eval/*.py otherwise import the snapshot). Keep the node's Python 3.12
+such as eval/*.py otherwise import the snapshot); a minimal bundle has no
+sparsemask wheel at all, so PYTHONPATH=\$PWD is required there. Keep the node's Python 3.12
 packages off PYTHONPATH. CuPy uses the node's CUDA toolkit: set CUDA_PATH if
 it is not in /usr/local/cuda.
 EOF
@@ -444,7 +489,11 @@ chmod +x "$B/install.sh"
   echo "project: $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown) (working tree)"
   echo "python: CPython $PYVER from $INTERP"
   echo "cupy: $CUPY"
-  echo "extras: $EXTRAS"
+  if [ "$MINIMAL" = 1 ]; then
+    echo "minimal: yes (no sparsemask wheel; use a checkout with PYTHONPATH)"
+  else
+    echo "extras: $EXTRAS"
+  fi
   echo "wheels:"
   (cd "$B/wheels" && ls -l *.whl | awk '{printf "  %10d  %s\n", $5, $9}')
 } > "$B/MANIFEST.txt"

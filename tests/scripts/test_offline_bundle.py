@@ -221,3 +221,80 @@ def test_a_damaged_part_stops_the_install(bundle, tmp_path, damage):
     assert ('checksum mismatch' if damage == 'truncate'
             else 'missing part') in r.stdout
     assert not (dest / 'venv').exists()
+
+
+# ------------------------------------------------------------ --minimal
+
+MINIMAL_PART = 56 * 2 ** 20
+#: what the minimal bundle installs: Chainer's tier and nothing of the
+#: optional extras (onnx, scipy, the task metrics, ...)
+MINIMAL_TOP = {'numpy', 'chainer', 'chainercv', 'cupy-cuda13x', 'pillow',
+               'pyyaml', 'matplotlib', 'pytest', 'pip', 'setuptools'}
+
+
+@pytest.fixture(scope='module')
+def minimal_bundle(tmp_path_factory):
+    """``offline_bundle.sh --minimal``'s output (or
+    ``SPARSEMASK_MINIMAL_BUNDLE``, e.g. result/offline_bundle_minimal)."""
+    given = os.environ.get('SPARSEMASK_MINIMAL_BUNDLE')
+    if given:
+        return given
+    out = str(tmp_path_factory.mktemp('offline_bundle_minimal'))
+    r = subprocess.run(['bash', SCRIPT, '--minimal', '--out', out,
+                        '--python', sys.executable],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True)
+    assert r.returncode == 0, r.stdout
+    return out
+
+
+def test_minimal_bundle_is_two_parts_for_two_calls(minimal_bundle,
+                                                   tmp_path):
+    parts = _parts(minimal_bundle)
+    sizes = [os.path.getsize(os.path.join(minimal_bundle, p))
+             for p in parts]
+    # one part and a working tree of up to 8 MiB fit one call's 64 MiB
+    assert len(parts) == 2 and all(s <= MINIMAL_PART for s in sizes), sizes
+    tree = tmp_path / 'tree'
+    tree.mkdir()
+    cat = subprocess.Popen(['cat'] + [os.path.join(minimal_bundle, p)
+                                      for p in parts],
+                           stdout=subprocess.PIPE)
+    subprocess.run(['tar', '-C', str(tree), '-xf', '-'], stdin=cat.stdout,
+                   check=True)
+    assert cat.wait() == 0
+    inner = tree / 'sparsemask-offline'
+    assert (inner / 'MINIMAL').is_file()
+    names = {line.split('==')[0] for line in
+             (inner / 'requirements.txt').read_text().split()}
+    assert MINIMAL_TOP <= names
+    assert 'sparsemask' not in names
+    for extra in ('onnx', 'onnxruntime', 'scipy', 'scikit-image',
+                  'opencv-python-headless', 'mpi4py'):
+        assert extra not in names, extra
+
+
+def test_minimal_bundle_trains_offline_from_a_checkout(minimal_bundle,
+                                                       tmp_path):
+    # call 2 on the CPU: install without network, then the train step of
+    # scripts/gpu_checks.sh with the checkout on PYTHONPATH
+    dest = str(tmp_path / 'env')
+    r = subprocess.run(
+        _no_network_prefix()
+        + ['bash', os.path.join(minimal_bundle, 'install.sh'), dest],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        universal_newlines=True, env=_offline_env(), cwd=str(tmp_path))
+    assert r.returncode == 0, r.stdout
+    env = _offline_env()
+    env.update(PYTHONPATH=ROOT, CHAINER_WARN_VERSION_MISMATCH='0',
+               PYTHONWARNINGS='ignore::UserWarning:cupy._environment')
+    out = tmp_path / 'gc'
+    r = subprocess.run(
+        _no_network_prefix()
+        + ['bash', os.path.join(ROOT, 'scripts', 'gpu_checks.sh'),
+           '--python', os.path.join(dest, 'venv', 'bin', 'python'),
+           '--gpu', '-1', '--iterations', '3', '--out', str(out), 'train'],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        universal_newlines=True, env=env, cwd=ROOT)
+    assert r.returncode == 0, r.stdout[-5000:]
+    assert (out / 'retrain' / 'model.npz').is_file()
