@@ -42,27 +42,14 @@ Examples::
 """
 
 import argparse
-import json
-import os
 import sys
-import time
 
-import numpy
-
-import chainer
-
-from sparsemask.evaluations import evaluate_edges
-from sparsemask.evaluations import evaluate_saliency
-from sparsemask.evaluations import evaluate_segmentation
 from sparsemask.training import ConfigError
-from sparsemask.training import load_trained_model
+from sparsemask.training import evaluate_trained_model
 from sparsemask.training.arguments import add_trained_model_arguments
 from sparsemask.training.arguments import create_communicator
-from sparsemask.training.build_dataset import build_dataset
 from sparsemask.training.report_failure import debug_requested
 from sparsemask.training.report_failure import report_failure
-from sparsemask.utils.atomic_write import atomic_write_text
-from sparsemask.utils.check_writable import check_writable
 
 
 def parse_scales(text):
@@ -141,254 +128,29 @@ def make_parser():
     return parser
 
 
-def protocol_name(scales, flip, pad_to):
-    """A short name of the protocol, e.g. ``ms0.5-1.75_flip_pad513``."""
-    parts = []
-    if list(scales) != [1.0]:
-        parts.append('ms' + '-'.join('{:g}'.format(s) for s in scales))
-    if flip:
-        parts.append('flip')
-    if pad_to is not None:
-        parts.append('pad{}'.format(pad_to[0]) if pad_to[0] == pad_to[1]
-                     else 'pad{}x{}'.format(*pad_to))
-    return '_'.join(parts) or 'single_scale'
-
-
-def format_table(result, label_names):
-    """The results as text: one row per class, then the means.
-
-    Args:
-        result (dict): what :func:`evaluate_segmentation` returned.
-        label_names (sequence of str): the class names.
-
-    Returns:
-        str: the table.
-
-    """
-    width = max([len('mean class accuracy')] + [len(n) for n in label_names])
-    lines = ['{:<{w}}  {:>7}  {:>8}  {:>12}'.format(
-        'class', 'IoU', 'accuracy', 'pixels (gt)', w=width)]
-    pixels = result['confusion'].sum(axis=1)
-    for name, iou, acc, n in zip(label_names, result['iou'],
-                                 result['class_accuracy'], pixels):
-        lines.append('{:<{w}}  {:>7}  {:>8}  {:>12d}'.format(
-            name, _pct(iou), _pct(acc), int(n), w=width))
-    lines.append('-' * len(lines[0]))
-    for key, name in (('miou', 'mIoU'), ('pixel_accuracy', 'pixel accuracy'),
-                      ('mean_class_accuracy', 'mean class accuracy')):
-        lines.append('{:<{w}}  {:>7}'.format(name, _pct(result[key]),
-                                            w=width))
-    return '\n'.join(lines)
-
-
-def format_binary_table(result, task):
-    """The results of a saliency or edge evaluation as text.
-
-    Args:
-        result (dict): what :func:`evaluate_saliency` or
-            :func:`evaluate_edges` returned.
-        task (str): ``'saliency'`` or ``'edge'``.
-
-    Returns:
-        str: the table.
-
-    """
-    if task == 'saliency':
-        rows = (('max F_beta', 'max_fbeta'), ('mean F_beta', 'mean_fbeta'),
-                ('adaptive F_beta', 'adaptive_fbeta'), ('MAE', 'mae'))
-    else:
-        rows = (('ODS', 'ods'), ('OIS', 'ois'), ('AP', 'ap'), ('R50', 'r50'))
-    return '\n'.join('{:<16} {}'.format(name, _number(result[key]))
-                     for name, key in rows)
-
-
-def _number(value):
-    return '-' if value is None or value != value else '{:.4f}'.format(value)
-
-
-def _pct(value):
-    return '-' if value != value else '{:.2f}'.format(100 * value)
-
-
-class _Progress(object):
-    # a one-line progress bar on a terminal; nothing otherwise
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.start = time.time()
-
-    def __call__(self, done, total):
-        elapsed = time.time() - self.start
-        rate = done / elapsed if elapsed > 0 else 0.0
-        bar = '#' * (30 * done // max(total, 1))
-        self.stream.write('\r[{:<30}] {}/{} images, {:.1f} images/s'.format(
-            bar, done, total, rate))
-        if done == total:
-            self.stream.write('\n')
-        self.stream.flush()
-
-
 def evaluate(args, log=sys.stdout):
-    """Runs the evaluation of parsed arguments.
+    """Runs the evaluation of parsed arguments (see
+    :func:`~sparsemask.training.evaluate_trained_model`).
 
     Args:
-        args (argparse.Namespace): see :func:`make_parser`.
+        args (argparse.Namespace): see :func:`make_parser`; ``args.comm``
+            is set to the ChainerMN communicator (or None).
         log (file): where rank 0 prints the table.
 
     Returns:
         dict: the JSON written (metrics, per-class IoU, protocol).
 
-    Raises:
-        OSError: if the JSON file cannot be written: checked before the
-            evaluation; if the write still fails at the end (the directory
-            removed meanwhile, the disk full), the metrics are printed
-            first and the error names the file.
-
     """
     if args.runtime == 'onnxruntime' and args.gpu >= 0:
         raise ConfigError('--runtime onnxruntime runs on the CPU: drop '
                           '--gpu {}'.format(args.gpu))
-    comm, device = create_communicator(args.communicator, args.gpu)
-    args.comm = comm
-    is_writer = comm is None or comm.rank == 0
-    if args.n_images is not None and args.n_images < 1:
-        raise ConfigError('--n-images must be >= 1, not {}'.format(
-            args.n_images))
-    if is_writer and args.json is not None:
-        check_writable(args.json)
-    model, config = load_trained_model(
-        out=args.run, config=args.config, model=args.model, arch=args.arch,
-        overrides=args.overrides)
-    if args.thresholds < 1:
-        raise ConfigError('--thresholds must be >= 1, not {}'.format(
-            args.thresholds))
-    task = config['task']
-    split = args.split or config['dataset']['val_split']
-    protocol = protocol_name(args.scales, args.flip, args.pad_to)
-    path = _json_path(args, split, protocol)
-    if is_writer and args.json is None:
-        check_writable(path)
-    dataset, label_names = build_dataset(config['dataset'], split,
-                                         task=task)
-    if task != 'segmentation':
-        if model.n_class != 1:
-            raise ConfigError(
-                'the model predicts {} classes but the {} task needs one '
-                'map (a model trained with task: {})'.format(
-                    model.n_class, task, task))
-    elif len(label_names) != model.n_class:
-        raise ConfigError(
-            'the model predicts {} classes but the {} data set has {} ({}); '
-            'is it the data set the model was trained on?'.format(
-                model.n_class, config['dataset']['name'], len(label_names),
-                ', '.join(label_names[:5]) + (
-                    ', ...' if len(label_names) > 5 else '')))
-    if args.n_images is not None:
-        dataset = chainer.datasets.SubDataset(
-            dataset, 0, min(args.n_images, len(dataset)))
-    if device >= 0:
-        chainer.cuda.get_device_from_id(device).use()
-        model.to_gpu()
-    if args.runtime == 'onnxruntime':
-        from sparsemask.export import OnnxRuntimeModel
-        model = OnnxRuntimeModel(model)
-    progress = None
-    if is_writer and sys.stderr.isatty():
-        progress = _Progress(sys.stderr)
-    start = time.time()
-    kwargs = dict(scales=args.scales, flip=args.flip, pad_to=args.pad_to,
-                  comm=comm, progress=progress)
-    if task == 'saliency':
-        result = evaluate_saliency(model, dataset, **kwargs)
-    elif task == 'edge':
-        result = evaluate_edges(model, dataset, thresholds=args.thresholds,
-                                nms=not args.no_nms, **kwargs)
-    else:
-        result = evaluate_segmentation(model, dataset, model.n_class,
-                                       **kwargs)
-    seconds = time.time() - start
-    report = {
-        'task': task,
-        'split': split,
-        'n_images': len(dataset),
-        'protocol': protocol,
-        'scales': list(args.scales),
-        'flip': args.flip,
-        'pad_to': None if args.pad_to is None else list(args.pad_to),
-    }
-    if task == 'segmentation':
-        report.update({
-            'miou': result['miou'],
-            'pixel_accuracy': result['pixel_accuracy'],
-            'mean_class_accuracy': result['mean_class_accuracy'],
-            'iou': {name: _json_float(v)
-                    for name, v in zip(label_names, result['iou'])},
-            'class_accuracy': {name: _json_float(v) for name, v in
-                               zip(label_names, result['class_accuracy'])},
-            'confusion': result['confusion'].tolist(),
-        })
-    else:
-        if task == 'edge':
-            report.update(nms=not args.no_nms,
-                          n_thresholds=args.thresholds)
-        report.update({key: _json_value(value)
-                       for key, value in result.items()})
-    report.update({
-        'model': os.path.abspath(args.model) if args.model else
-        os.path.abspath(args.run),
-        'dataset': config['dataset']['name'],
-        'runtime': args.runtime,
-        'processes': 1 if comm is None else comm.size,
-        'seconds': seconds,
-    })
-    if is_writer:
-        # the metrics first: they are not lost if the file cannot be written
-        log.write('{} images of {} {} ({}), {:.1f} s{}\n'.format(
-            len(dataset), config['dataset']['name'], split, protocol,
-            seconds, ', ONNX Runtime' if args.runtime == 'onnxruntime'
-            else ''))
-        if task == 'segmentation':
-            log.write(format_table(result, label_names) + '\n')
-        else:
-            log.write(format_binary_table(result, task) + '\n')
-        log.flush()
-        try:
-            atomic_write_text(path, json.dumps(report, indent=1) + '\n')
-        except OSError as e:
-            if e.errno is None or not e.strerror:
-                raise
-            raise OSError(e.errno, 'the results (printed above) were not '
-                          'written: {}'.format(e.strerror), path) from e
-        log.write('results in {}\n'.format(path))
-    return report
-
-
-def _json_path(args, split, protocol):
-    # --json, or eval_<split>_<protocol>.json beside the model
-    if args.json is not None:
-        return args.json
-    where = args.run or os.path.dirname(os.path.abspath(args.model))
-    runtime = '' if args.runtime == 'chainer' else '_' + args.runtime
-    return os.path.join(where, 'eval_{}_{}{}.json'.format(
-        split, protocol, runtime))
-
-
-def _json_float(value):
-    value = float(value)
-    return None if value != value else value
-
-
-def _json_value(value):
-    # a metric, a curve or a count as JSON (NaN: null)
-    if isinstance(value, (list, tuple)) or hasattr(value, 'tolist'):
-        value = numpy.asarray(value).tolist()
-        if isinstance(value, list):
-            return [_json_value(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, (int, numpy.integer)):
-        return int(value)
-    return _json_float(value)
+    args.comm, device = create_communicator(args.communicator, args.gpu)
+    return evaluate_trained_model(
+        run=args.run, config=args.config, model=args.model, arch=args.arch,
+        overrides=args.overrides, split=args.split, scales=args.scales,
+        flip=args.flip, pad_to=args.pad_to, thresholds=args.thresholds,
+        nms=not args.no_nms, n_images=args.n_images, json_path=args.json,
+        runtime=args.runtime, comm=args.comm, device=device, log=log)
 
 
 def main(argv=None):

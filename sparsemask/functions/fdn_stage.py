@@ -95,6 +95,8 @@ class FDNStageFunction(function_node.FunctionNode):
             running_var=self.running_var, decay=self.decay,
             keep_zs=self.w_grad)
         self.state = state
+        # whether BN used batch statistics (the ONNX converter refuses that)
+        self.train = chainer.config.train
         # what the backward keeps (the 1x1 convolutions' outputs, centred
         # when normalizing; None when nothing needs them)
         self.sizes = state.sizes

@@ -1,4 +1,5 @@
-"""Statistics of repeated trainings and searches (``eval/table1.py``).
+"""Statistics of repeated trainings and searches
+(:mod:`sparsemask.experiments`).
 
 * :func:`mean_std`: the mean and the sample standard deviation of the
   results of several seeds;

@@ -1,3 +1,5 @@
+"""eval/bench_model.py run as a script (its functions: tests/benchmarks)."""
+
 import json
 import os
 import subprocess
@@ -5,110 +7,16 @@ import sys
 
 import pytest
 
-from sparsemask.training import build_model
-from sparsemask.training import load_config
-from tests.load_script import load_script
+from sparsemask.benchmarks import onnx_runtime_available
+from sparsemask.benchmarks import paper_format
+from tests.benchmarks.models import build
+from tests.benchmarks.models import size
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, 'eval', 'bench_model.py')
 PAPER_ARCH = os.path.join(ROOT, 'configs', 'arch',
                           'sparsemask_mobilenetv2_voc.yaml')
-
-
-bench = load_script('eval/bench_model.py')
-
-
-def _build(mode='retrain', width=0.25, fused=True, arch=PAPER_ARCH,
-           n_class=21):
-    overrides = ['model.pretrained_model=null',
-                 'model.width_multiplier={}'.format(width),
-                 'model.fused={}'.format('true' if fused else 'false')]
-    if mode == 'retrain':
-        overrides.append('model.arch={}'.format(arch))
-    config = load_config(bench.DEFAULT_CONFIG, overrides)
-    return build_model(config['model'], mode, n_class)
-
-
-def _size(params):
-    return int(sum(p.size for p in params))
-
-
-@pytest.mark.parametrize('mode', ['retrain', 'search'])
-def test_counts_equal_an_independent_count(mode):
-    model = _build(mode)
-    counts = bench.count_parameters(model)
-    unused = bench.unused_parameters(model)
-    # MobileNetV2's ImageNet classifier is the only unused part
-    assert unused and all(n.startswith('/backbone/logits_conv/')
-                          for n in unused)
-    classifier = _size(model.backbone.logits_conv.params())
-    assert counts['encoder_unused'] == classifier
-    assert counts['encoder'] == _size(model.backbone.params()) - classifier
-    assert counts['decoder'] == (_size(model.decoder.params())
-                                 + _size(model.head.params()))
-    assert counts['head'] == 64 * 21 + 21
-    assert counts['total'] == _size(model.params())
-    assert (counts['encoder'] + counts['encoder_unused']
-            + counts['decoder'] == counts['total'])
-
-
-def test_paper_architecture_gives_the_papers_counts():
-    model = _build(width=1.0)
-    counts = bench.count_parameters(model)
-    decoder = _size(model.decoder.params()) + _size(model.head.params())
-    assert counts['decoder'] == decoder == 560981
-    assert counts['encoder'] == 2223872  # MobileNetV2 1.0 without classifier
-    assert counts['paper_format'] == '2.22+0.56M'  # paper Table 1
-
-
-def test_paper_format():
-    assert bench.paper_format(2223872, 560981) == '2.22+0.56M'
-    # the paper's FCN baseline: a 21-class 1x1 conv on 1280 channels
-    assert bench.paper_format(2223872, 1280 * 21 + 21) == '2.22+0.03M'
-    assert bench.paper_format(45e6, 7.2e6) == '45.00+7.20M'
-
-
-@pytest.mark.parametrize('mode', ['retrain', 'search'])
-def test_ours_and_stock_outputs_agree(mode):
-    ours = _build(mode, fused=True)
-    stock = _build(mode, fused=False)
-    assert ours.decoder.stage1.fused and not stock.decoder.stage1.fused
-    stock.copyparams(ours)
-    result = bench.compare_outputs({'ours': ours, 'stock': stock},
-                                   (64, 48), ours.xp)
-    assert result['agree'], result
-    assert result['max_abs_diff'] <= 1e-4 * max(1, result['max_abs_logit'])
-    assert 'onnxruntime_max_abs_diff' not in result
-
-
-def test_a_wrong_stock_model_is_caught():
-    ours = _build(fused=True)
-    stock = _build(fused=False)   # other random weights
-    result = bench.compare_outputs({'ours': ours, 'stock': stock},
-                                   (64, 48), ours.xp)
-    assert not result['agree']
-
-
-def test_training_memory_is_positive_and_grows_with_the_batch():
-    model = _build()
-    m2 = bench.train_memory(model, 2, 64, 21, model.xp)
-    m4 = bench.train_memory(model, 4, 64, 21, model.xp)
-    for m in (m2, m4):
-        assert m['peak_step_bytes'] > 0
-        assert m['activation_bytes'] > 0
-        assert m['parameter_bytes'] == 4 * _size(model.params())
-        # every used parameter gets a gradient
-        assert m['gradient_bytes'] == 4 * (
-            _size(model.params())
-            - _size(model.backbone.logits_conv.params()))
-        assert m['parameters_and_gradients'] == (m['parameter_bytes']
-                                                 + m['gradient_bytes'])
-        assert m['total_bytes'] == (m['parameter_bytes'] + m['input_bytes']
-                                    + m['peak_step_bytes'])
-    assert m4['gradient_bytes'] == m2['gradient_bytes']
-    assert m4['activation_bytes'] > 1.5 * m2['activation_bytes']
-    assert m4['input_bytes'] == 2 * m2['input_bytes']
 
 
 def _run(*args):
@@ -142,16 +50,16 @@ def test_script_end_to_end(tmp_path):
         'encoder', 'encoder_unused', 'decoder', 'decoder_stages', 'head',
         'total', 'paper_format'}
     # the printed decoder count is that of the paper's architecture
-    model = _build(width=0.25)
-    decoder = _size(model.decoder.params()) + _size(model.head.params())
+    model = build(width=0.25)
+    decoder = size(model.decoder.params()) + size(model.head.params())
     assert result['parameters']['decoder'] == decoder
-    printed = bench.paper_format(
-        _size(model.backbone.params())
-        - _size(model.backbone.logits_conv.params()), decoder)
+    printed = paper_format(
+        size(model.backbone.params())
+        - size(model.backbone.logits_conv.params()), decoder)
     assert result['parameters']['paper_format'] == printed
     assert 'parameters: {} '.format(printed) in r.stdout
     assert result['outputs']['agree']
-    ort = bench.onnx_runtime_available()
+    ort = onnx_runtime_available()
     assert result['onnxruntime'] == ort
     assert set(result['outputs']) == {
         'max_abs_diff', 'max_abs_logit', 'tolerance', 'agree'} | (

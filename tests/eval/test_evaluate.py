@@ -201,13 +201,16 @@ def test_metrics_are_printed_when_the_json_cannot_be_written_at_the_end(
         run_dir, tmp_path, capsys, monkeypatch, how):
     # the directory of --json vanishes during the evaluation: the metrics
     # are printed all the same, then the error names --json
+    import importlib
     import shutil
-    from tests.load_script import load_script
-    script = load_script('eval/evaluate.py', 'evaluate_script')
+
+    from sparsemask.training.report_failure import report_failure
+    module = importlib.import_module(
+        'sparsemask.training.evaluate_trained_model')
     directory = str(tmp_path / 'results')
     os.makedirs(directory)
     path = os.path.join(directory, 'r.json')
-    evaluate_segmentation = script.evaluate_segmentation
+    evaluate_segmentation = module.evaluate_segmentation
 
     def evaluate_and_remove(*args, **kwargs):
         result = evaluate_segmentation(*args, **kwargs)
@@ -217,11 +220,11 @@ def test_metrics_are_printed_when_the_json_cannot_be_written_at_the_end(
                 f.write('')
         return result
 
-    monkeypatch.setattr(script, 'evaluate_segmentation',
+    monkeypatch.setattr(module, 'evaluate_segmentation',
                         evaluate_and_remove)
-    with pytest.raises(SystemExit) as info:
-        script.main([run_dir, '--json', path])
-    assert info.value.code == 1
+    with pytest.raises(OSError) as info:
+        module.evaluate_trained_model(run=run_dir, json_path=path)
+    assert report_failure(info.value) == 1
     captured = capsys.readouterr()
     assert 'mIoU' in captured.out and 'background' in captured.out
     assert 'results in' not in captured.out

@@ -13,8 +13,9 @@ from sparsemask.connectivity import Connectivity
 from sparsemask.extensions import load_connection_weights
 from sparsemask.extensions import save_connection_weights
 from sparsemask.training import dump_config
+from sparsemask.training import draw_figures
 from sparsemask.training import load_config
-from tests.load_script import load_script
+from sparsemask.training.report_failure import report_failure
 from tests.training.tiny_run import ROOT
 
 FIGURES = os.path.join(ROOT, 'eval', 'figures.py')
@@ -122,60 +123,6 @@ def test_search_and_run(runs, tmp_path):
     assert height > width / 2
     assert re.search(r'predictions of 2 images of the val split: pixel '
                      r'accuracy [0-9.]+ [0-9.]+$', r.stdout, re.M)
-
-
-@pytest.fixture(scope='module')
-def saliency_run(tmp_path_factory):
-    pytest.importorskip('py_sod_metrics')
-    out = str(tmp_path_factory.mktemp('figures_saliency') / 'retrain')
-    r = script('train/retrain.py', '--out', out, *TINY, 'task=saliency',
-               'model.arch=fcn', 'train.iterations=1', 'dataset.n_val=3',
-               'log.snapshot_interval=1000')
-    assert r.returncode == 0, r.stdout
-    return out
-
-
-def test_saliency_mae_is_the_evaluation_s(saliency_run, figures_module,
-                                          tmp_path):
-    # one name, one number: the MAE printed and drawn is pysodmetrics' (of
-    # the min-max normalised map), the one eval/evaluate.py reports, not
-    # the raw mean of |prob - mask|
-    import io
-
-    import chainer
-    import matplotlib
-    matplotlib.use('Agg')
-    from matplotlib import pyplot
-
-    from sparsemask.evaluations import evaluate_saliency
-    from sparsemask.training import build_dataset
-    from sparsemask.training import load_trained_model
-
-    log = io.StringIO()
-    args = figures_module.make_parser().parse_intermixed_args(
-        ['--run', saliency_run, '--out', str(tmp_path), '--n-images', '3'])
-    figures_module.figures(args, log=log)
-    match = re.search(r'predictions of 3 images of the val split: MAE '
-                      r'\(pysodmetrics, as eval/evaluate\.py\) '
-                      r'([0-9. ]+), mean ([0-9.]+)$', log.getvalue(), re.M)
-    assert match, log.getvalue()
-    check_png(os.path.join(str(tmp_path), 'predictions.png'))
-
-    model, config = load_trained_model(saliency_run)
-    dataset, _ = build_dataset(config['dataset'], 'val', task='saliency')
-    assert len(dataset) == 3
-    # what eval/evaluate.py --n-images 2 computes, and for each image alone
-    expected = evaluate_saliency(model, chainer.datasets.SubDataset(
-        dataset, 0, 2))['mae']
-    per_image = [evaluate_saliency(model, chainer.datasets.SubDataset(
-        dataset, i, i + 1))['mae'] for i in range(3)]
-    assert match.group(1).split() == ['{:.3f}'.format(v) for v in per_image]
-    assert match.group(2) == '{:.4f}'.format(numpy.mean(per_image))
-    fig, scores, mae = figures_module._map_figure(model, dataset, [0, 1],
-                                                  'saliency')
-    pyplot.close(fig)
-    assert mae == expected
-    assert scores == per_image[:2]
 
 
 def test_histogram_counts_are_the_npz_counts(runs, tmp_path):
@@ -304,21 +251,20 @@ def test_failing_dot_is_a_warning(tmp_path):
     assert not [n for n in os.listdir(out) if n.endswith('_dot.png')]
 
 
-@pytest.fixture(scope='module')
-def figures_module():
-    # the script, imported: its errors are checked in this process
-    return load_script(FIGURES, 'eval_figures')
-
-
 @pytest.fixture
-def fail(figures_module, capsys):
-    def fail(*args):
-        with pytest.raises(SystemExit) as e:
-            figures_module.main(list(args))
+def fail(capsys):
+    # draw_figures in this process: its error as the script reports it
+    import matplotlib
+    matplotlib.use('Agg')
+
+    def fail(**kwargs):
+        with pytest.raises(Exception) as e:
+            draw_figures(**kwargs)
+        assert report_failure(e.value) == 1
         captured = capsys.readouterr()
         lines = [line for line in captured.err.splitlines()
                  if line.startswith('error:')]
-        assert e.value.code == 1 and len(lines) == 1, captured.err
+        assert len(lines) == 1, captured.err
         assert 'Traceback' not in captured.err
         return lines[0]
     return fail
@@ -327,11 +273,11 @@ def fail(figures_module, capsys):
 def test_errors_name_the_file(runs, tmp_path, fail):
     search, retrain = runs
     missing = str(tmp_path / 'nowhere')
-    assert missing in fail('--search', missing)
-    assert missing in fail('--run', missing)
-    assert missing in fail('--arch', missing, '--out', str(tmp_path))
+    assert missing in fail(search=missing)
+    assert missing in fail(run=missing)
+    assert missing in fail(arch=missing, out=str(tmp_path))
     # a retraining is not a search
-    line = fail('--search', retrain)
+    line = fail(search=retrain)
     assert 'connection_weights.npz' in line and retrain in line
     # a damaged npz
     copy = str(tmp_path / 'search')
@@ -339,16 +285,16 @@ def test_errors_name_the_file(runs, tmp_path, fail):
     npz = os.path.join(copy, 'connection_weights.npz')
     with open(npz, 'wb') as f:
         f.write(b'PK\x03\x04 not a zip')
-    assert npz in fail('--search', copy)
+    assert npz in fail(search=copy)
     # a broken arch.yaml
     bad = str(tmp_path / 'bad.yaml')
     with open(bad, 'w') as f:
         f.write('n_stages: 3\n')
-    assert bad in fail('--arch', bad, '--out', str(tmp_path))
+    assert bad in fail(arch=bad, out=str(tmp_path))
     # a directory that holds no model
     empty = str(tmp_path / 'empty')
     os.makedirs(empty)
-    assert empty in fail('--run', empty)
+    assert empty in fail(run=empty)
 
 
 def test_error_from_a_subprocess(tmp_path):
@@ -368,8 +314,7 @@ def test_error_from_a_subprocess(tmp_path):
     (['--run', '.', '--n-images', '-1'], 'number of images'),
     (['--search', '.', 'dataset.n_val=3'], 'apply to --run only'),
 ])
-def test_usage_errors(figures_module, capsys, args, message):
-    with pytest.raises(SystemExit) as e:
-        figures_module.main(args)
-    assert e.value.code == 2
-    assert message in capsys.readouterr().err
+def test_usage_errors(args, message):
+    r = figures(*args)
+    assert r.returncode == 2, r.stdout
+    assert message in r.stdout

@@ -41,3 +41,23 @@ def test_search_weights_table(tmp_path):
     r = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, universal_newlines=True)
     assert r.returncode == 0 and 'running' not in r.stdout
+
+
+def test_help():
+    r = subprocess.run([sys.executable, SCRIPT, '--help'], cwd=ROOT,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True)
+    assert r.returncode == 0, r.stdout
+    assert 'How near to binary the connection weights' in r.stdout
+    for option in ('--config', '--out', '--runs', '--jobs'):
+        assert option in r.stdout
+
+
+def test_a_bad_run_is_one_error_line(tmp_path):
+    r = subprocess.run([sys.executable, SCRIPT, '--out', str(tmp_path / 'o'),
+                        '--runs', 'nameless'], cwd=ROOT,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True)
+    assert r.returncode == 1
+    assert "--runs 'nameless': expected name=" in r.stdout
+    assert 'Traceback' not in r.stdout

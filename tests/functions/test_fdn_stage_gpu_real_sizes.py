@@ -1,7 +1,7 @@
 """The fused FDN stage against the stock-function stage at real sizes (GPU).
 
 The decoder stages of the MobileNetV2 Fully Dense Network at a 513x513
-input and batch 16, with the shapes of ``eval/bench_kernels.py``: stage 1
+input and batch 16, with the shapes of ``sparsemask.benchmarks.stage_inputs``: stage 1
 (18 inputs E1..E9, D2..D9 and G, output 257x257) and stage 6 (8 inputs,
 output 33x33). ``FDNStage(fused=True)`` (the CUDA kernels) is compared
 with ``FDNStage(fused=False)`` (stock Chainer functions: 1x1 convolution,
@@ -24,6 +24,7 @@ GPU. Run the tests with ``pytest -m gpu`` or ``--gpu`` (see
 """
 
 import gc
+import importlib
 
 import numpy
 import pytest
@@ -35,11 +36,10 @@ from tests.functions.fdn_stage_cases import degenerate_keys
 from tests.functions.fdn_stage_cases import make_stage
 from tests.functions.fdn_stage_cases import run
 from tests.gpu_util import require_cupy
-from tests.load_script import load_script
 
-# eval/ is not a package: the benchmark script loaded by its path, for its
-# MobileNetV2 shape table and stage_inputs (it runs nothing on import)
-bench = load_script('eval/bench_kernels.py')
+# the MobileNetV2 shape table and stage_inputs of the stage benchmark (the
+# module: the package re-exports the function under the same name)
+bench = importlib.import_module('sparsemask.benchmarks.stage_inputs')
 
 BATCH = 16
 STAGES = (1, 6)

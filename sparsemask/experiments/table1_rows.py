@@ -1,0 +1,203 @@
+"""The rows of the paper's Table 1 and the searches they are made from.
+
+A row is a decoder trained on the table's protocol. It is made in one of
+four ways (its ``how``):
+
+* ``{'arch': name}``: a fixed architecture, ``model.arch=name``;
+* ``{'search': variant}``: the architecture a search of ``variant``
+  (:data:`SEARCHES`) found, retrained;
+* ``{'matched': variant}``: the full FDN with as many decoder parameters
+  as the architecture a search of ``variant`` found;
+* ``{'random': variant}``: random sparse decoders with as many connections
+  as the architecture a search of ``variant`` found.
+
+The functions below make a row's record: a dict with ``key``, ``label``,
+``paper_miou``, ``arch_file``, ``note`` (why the row is not run, or None),
+``arch_id`` (the name of its directories) and ``overrides`` (a function of
+the retrain seed that returns the row's config overrides).
+"""
+
+#: key -> (label, how the row is made, paper's VOC val mIoU in % or None)
+ROWS = (
+    ('fcn', 'FCN', {'arch': 'fcn'}, 63.80),
+    ('deeplabv3', 'DeepLabV3', {'arch': 'deeplabv3'}, 72.51),
+    ('unet', 'U-Net', {'arch': 'unet'}, 64.72),
+    ('sparseacn', 'SparseACN', {'arch': 'sparseacn'}, 72.23),
+    ('maskconnect', 'MaskConnect (top-k search)', {'search': 'topk'}, 70.34),
+    ('l1', 'FDN with L1 (search)', {'search': 'l1'}, 72.72),
+    ('full', 'full FDN', {'arch': 'full'}, None),
+    ('full_small', 'full FDN, decoder params of SparseMask',
+     {'matched': 'sparse'}, None),
+    ('random', 'random sparse, connections of SparseMask',
+     {'random': 'sparse'}, None),
+    ('sparsemask', 'SparseMask', {'search': 'sparse'}, 73.18),
+    ('sparsemask_nobn', 'SparseMask w/o per-connection BN',
+     {'search': 'sparse_nobn'}, 72.21),
+)
+ROW_KEYS = tuple(r[0] for r in ROWS)
+
+#: search variant -> overrides of its search
+SEARCHES = {
+    'sparse': ['train.search_loss=sparse'],
+    'l1': ['train.search_loss=l1'],
+    'topk': ['train.search_loss=topk'],
+    'sparse_nobn': ['train.search_loss=sparse', 'model.connection_bn=false'],
+}
+#: the row that retrains each search variant's architecture
+SEARCH_ROW = {'sparse': 'sparsemask', 'l1': 'l1', 'topk': 'maskconnect',
+              'sparse_nobn': 'sparsemask_nobn'}
+
+
+def row_how(key):
+    """How a row is made.
+
+    Args:
+        key (str): the row, one of :data:`ROW_KEYS`.
+
+    Returns:
+        dict: ``{'arch': name}``, ``{'search': variant}``,
+        ``{'matched': variant}`` or ``{'random': variant}``.
+
+    """
+    return next(r[2] for r in ROWS if r[0] == key)
+
+
+def row_variant(key):
+    """The search variant a row is made from.
+
+    Args:
+        key (str): the row, one of :data:`ROW_KEYS`.
+
+    Returns:
+        str or None: a key of :data:`SEARCHES`; None for a row of a fixed
+        architecture.
+
+    """
+    how = row_how(key)
+    return how.get('search') or how.get('matched') or how.get('random')
+
+
+def needed_searches(keys):
+    """The search variants the rows are made from.
+
+    Args:
+        keys (iterable of str): the rows.
+
+    Returns:
+        list of str: each variant once, in the order of the rows.
+
+    """
+    needed = []
+    for key in keys:
+        variant = row_variant(key)
+        if variant is not None and variant not in needed:
+            needed.append(variant)
+    return needed
+
+
+def new_row(key, note=None):
+    """The record of a row before it is resolved.
+
+    Args:
+        key (str): the row, one of :data:`ROW_KEYS`.
+        note (str): why the row is not run (None: it is).
+
+    Returns:
+        dict: ``key``, ``label``, ``paper_miou``, ``arch_file`` (None) and
+        ``note``.
+
+    """
+    label, paper = next((r[1], r[3]) for r in ROWS if r[0] == key)
+    return {'key': key, 'label': label, 'paper_miou': paper,
+            'arch_file': None, 'note': note}
+
+
+def fixed_row(key):
+    """The record of a row of a fixed architecture (``model.arch``).
+
+    Args:
+        key (str): a row whose ``how`` is ``{'arch': name}``.
+
+    Returns:
+        dict: :func:`new_row`'s, with ``arch_id`` and ``overrides``.
+
+    """
+    arch = row_how(key)['arch']
+    row = new_row(key)
+    row['arch_id'] = arch
+    row['overrides'] = lambda seed: ['model.arch=' + arch]
+    return row
+
+
+def searched_row(key, search):
+    """The record of a row that retrains the architecture of a search.
+
+    Args:
+        key (str): a row whose ``how`` is ``{'search': variant}``.
+        search (dict): the record of the search (``variant``, ``seed``,
+            ``arch_file``).
+
+    Returns:
+        dict: :func:`new_row`'s, with ``arch_file``, ``arch_id``,
+        ``search`` and ``overrides``.
+
+    """
+    arch_file = search['arch_file']
+    row = new_row(key)
+    row['arch_file'] = arch_file
+    row['arch_id'] = '{}_search{}'.format(search['variant'], search['seed'])
+    row['search'] = {'variant': search['variant'], 'seed': search['seed']}
+    row['overrides'] = lambda seed: ['model.arch=' + arch_file]
+    return row
+
+
+def matched_row(key, search, target, channels, params):
+    """The record of the full FDN row with the decoder parameters of a
+    searched decoder.
+
+    Args:
+        key (str): a row whose ``how`` is ``{'matched': variant}``.
+        search (dict): the record of the search (``variant``, ``seed``).
+        target (int): the searched decoder's parameters.
+        channels (int): the depth of the full FDN nearest ``target``.
+        params (int): the full FDN's decoder parameters at that depth.
+
+    Returns:
+        dict: :func:`new_row`'s, with ``arch_id``, ``matched`` and
+        ``overrides``.
+
+    """
+    row = new_row(key)
+    row['arch_id'] = 'full_c{}'.format(channels)
+    row['matched'] = {'variant': search['variant'], 'seed': search['seed'],
+                      'target_decoder_params': target,
+                      'channels': channels, 'decoder_params': params}
+    row['overrides'] = lambda seed: [
+        'model.arch=full', 'model.channels={}'.format(channels)]
+    return row
+
+
+def random_row(key, search):
+    """The record of the row of random sparse decoders with as many
+    connections as a searched one; retrain seed ``s`` is
+    ``model.random_seed=s``.
+
+    Args:
+        key (str): a row whose ``how`` is ``{'random': variant}``.
+        search (dict): the record of the search (``variant``, ``seed``,
+            ``n_connections``).
+
+    Returns:
+        dict: :func:`new_row`'s, with ``arch_id``, ``random`` and
+        ``overrides``.
+
+    """
+    n = search['n_connections']
+    row = new_row(key)
+    row['arch_id'] = 'random_n{}'.format(n)
+    row['random'] = {'variant': search['variant'], 'seed': search['seed'],
+                     'connections': n}
+    row['overrides'] = lambda seed: [
+        'model.arch=random', 'model.random_connections={}'.format(n),
+        'model.random_seed={}'.format(seed)]
+    return row
