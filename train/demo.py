@@ -32,6 +32,7 @@ import numpy
 
 import chainer
 
+from sparsemask.benchmarks import onnx_runtime_available
 from sparsemask.evaluations import evaluate_segmentation
 from sparsemask.training import build_datasets
 from sparsemask.training import ConfigError
@@ -91,16 +92,6 @@ def images_per_second(model, imgs, repeat=2):
         model.predict(imgs)
         best = min(best, time.time() - start)
     return len(imgs) / best
-
-
-def onnx_runtime_available():
-    """Whether the exported models can be run (the ``onnx`` extra)."""
-    try:
-        import onnx  # NOQA
-        import onnxruntime  # NOQA
-    except ImportError:
-        return False
-    return True
 
 
 def main():

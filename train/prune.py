@@ -21,7 +21,6 @@ import argparse
 import os
 import sys
 
-from sparsemask.extensions import load_connection_weights
 from sparsemask.extensions import write_pruning_result
 from sparsemask.training import build_model
 from sparsemask.training import ConfigError
@@ -29,6 +28,8 @@ from sparsemask.training import load_config
 from sparsemask.training.build_model import search_topk
 from sparsemask.training.report_failure import debug_requested
 from sparsemask.training.report_failure import report_failure
+from sparsemask.training.read_connection_weights import \
+    read_connection_weights
 from sparsemask.training.snapshots import check_snapshot
 from sparsemask.training.snapshots import list_snapshots
 from sparsemask.training.snapshots import load_snapshot
@@ -54,20 +55,6 @@ def _weights_from_snapshot(path, config, config_path):
                 path, config_path or '(the defaults)',
                 one_line(e)))
     return model.connection_weights(), model.connectivity.n_stages
-
-
-def _read_connection_weights(path):
-    check_snapshot(path)
-    try:
-        weights = load_connection_weights(path)
-    except (KeyError, ValueError, IndexError) as e:
-        raise ConfigError(
-            '{}: not a connection_weights.npz written by train/search.py '
-            '({}: {})'.format(path, type(e).__name__,
-                              one_line(e)))
-    if not weights:
-        raise ConfigError('{}: holds no connection weights'.format(path))
-    return weights
 
 
 def _config_beside(source):
@@ -121,7 +108,7 @@ def _prune(args):
     if not os.path.isfile(source):
         raise ConfigError('{} does not exist'.format(source))
     if source.endswith('.npz') and 'connection_weights' in source:
-        weights = _read_connection_weights(source)
+        weights = read_connection_weights(source)
         n_stages = max(weights)
     else:
         weights, n_stages = _weights_from_snapshot(source, config,

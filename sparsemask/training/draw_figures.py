@@ -6,13 +6,12 @@ import sys
 import numpy
 
 from sparsemask.connectivity import Connectivity
-from sparsemask.extensions import load_connection_weights
 from sparsemask.training.build_dataset import build_dataset
 from sparsemask.training.config import ConfigError
 from sparsemask.training.config import load_config
 from sparsemask.training.load_trained_model import load_trained_model
-from sparsemask.training.snapshots import check_snapshot
-from sparsemask.utils.one_line import one_line
+from sparsemask.training.read_connection_weights import \
+    read_connection_weights
 from sparsemask.visualizations import connection_weight_counts
 from sparsemask.visualizations import vis_connection_weight_histogram
 from sparsemask.visualizations import vis_connection_weights
@@ -99,19 +98,6 @@ def _describe(connectivity):
         ' '.join('D{}'.format(l) for l in connectivity.stages))
 
 
-def _read_connection_weights(path):
-    check_snapshot(path)
-    try:
-        weights = load_connection_weights(path)
-    except (KeyError, ValueError, IndexError) as e:
-        raise ConfigError(
-            '{}: not a connection_weights.npz written by train/search.py '
-            '({}: {})'.format(path, type(e).__name__, one_line(e)))
-    if not weights:
-        raise ConfigError('{}: holds no connection weights'.format(path))
-    return weights
-
-
 def _search_figures(search, writer):
     log = writer.log
     npz = os.path.join(search, 'connection_weights.npz')
@@ -129,7 +115,7 @@ def _search_figures(search, writer):
     else:
         sigma = load_config()['train']['sigma']
         source = 'the default, {} has no config.yaml'.format(search)
-    weights = _read_connection_weights(npz)
+    weights = read_connection_weights(npz)
     n_stages = max(weights)
 
     ax = vis_connection_weights(weights, n_stages, sigma=sigma)
