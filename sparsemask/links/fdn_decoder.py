@@ -3,12 +3,25 @@ import chainer.functions as F
 
 from sparsemask.connectivity import parse_input
 from sparsemask.links._bn import batch_normalization
+from sparsemask.links._inference import batch_normalization_inplace
+from sparsemask.links._inference import cpu_inference
+from sparsemask.links._inference import is_relu6
+from sparsemask.links._inference import relu6_array
 from sparsemask.links.fdn_stage import FDNStage
 
 
 def relu6(x):
     """ReLU6, the activation of MobileNetV2 and of the decoder."""
     return F.clipped_relu(x, 6.0)
+
+
+def _identity(x):
+    return x
+
+
+def _relu6_variable(x):
+    # ReLU6 into a new array, without a graph (inference)
+    return chainer.Variable(relu6_array(chainer.as_array(x)))
 
 
 class FDNDecoder(chainer.Chain):
@@ -80,7 +93,18 @@ class FDNDecoder(chainer.Chain):
             the activation).
 
         """
-        feature_activation = self.feature_activation or (lambda x: x)
+        # in inference on the CPU: ReLU6 and the stages' BN on arrays the
+        # pass owns, in place (sparsemask.links._inference)
+        fast = cpu_inference(g) and \
+            (self.feature_activation is None
+             or is_relu6(self.feature_activation)) and \
+            is_relu6(self.activation)
+        if self.feature_activation is None:
+            feature_activation = _identity
+        elif fast:
+            feature_activation = _relu6_variable
+        else:
+            feature_activation = self.feature_activation
         features = {}
 
         def read(name):
@@ -91,10 +115,19 @@ class FDNDecoder(chainer.Chain):
             return features[name]
 
         d = None
+        last = self.connectivity.stages[-1]
         for l in self.connectivity.stages:
             xs = [read(n) for n in self.connectivity.inputs(l)]
             d = self['stage{}'.format(l)](xs, stages[l - 1].shape[2:])
-            d = self['bn{}'.format(l)](d)
+            bn = self['bn{}'.format(l)]
+            if fast and batch_normalization_inplace(bn, d.array) is not None:
+                if l != last:
+                    # (only D_1, the last, is returned before activation;
+                    # no stage reads it)
+                    features['D{}'.format(l)] = chainer.Variable(
+                        relu6_array(d.array, out=d.array))
+                continue
+            d = bn(d)
             features['D{}'.format(l)] = self.activation(d)
         return d
 

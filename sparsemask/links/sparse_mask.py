@@ -5,9 +5,14 @@ import chainer.links as L
 
 from sparsemask.connectivity import Connectivity
 from sparsemask.functions.l1_loss import l1_loss
+from sparsemask.functions.pointwise_convolution_2d import \
+    pointwise_convolution_2d
 from sparsemask.functions.resize_bilinear import resize_bilinear
 from sparsemask.functions.sparse_loss import default_alpha
 from sparsemask.functions.sparse_loss import sparse_loss
+from sparsemask.links._inference import cpu_inference
+from sparsemask.links._inference import is_relu6
+from sparsemask.links._inference import relu6_array
 from sparsemask.links.fdn_decoder import FDNDecoder
 
 
@@ -126,7 +131,14 @@ class SparseMask(chainer.Chain):
         """
         stages, g = self.backbone(x)
         d1 = self.decoder(stages, g)
-        h = self.head(self.decoder.activation(d1))
+        if cpu_inference(d1) and is_relu6(self.decoder.activation) and \
+                self.head.W.array is not None:
+            # inference on the CPU: the activation in place on D_1 (no
+            # one else reads it), the head as one matmul
+            h = relu6_array(d1.array, out=d1.array)
+            h = pointwise_convolution_2d(h, self.head.W, self.head.b)
+        else:
+            h = self.head(self.decoder.activation(d1))
         return resize_bilinear(h, x.shape[2:])
 
     def stages(self):
