@@ -33,6 +33,9 @@ from sparsemask.functions.depthwise_convolution_2d import \
     depthwise_convolution_2d
 from sparsemask.functions.pointwise_convolution_2d import \
     pointwise_convolution_2d
+from sparsemask.utils.inference import cpu_inference
+from sparsemask.utils.inference import relu6_array
+from sparsemask.utils.inference import folded_batch_normalization
 
 
 def relu6(x):
@@ -295,26 +298,20 @@ class TFConv2DBNActiv(chainer.Chain):
         # inference on the CPU (test mode, no backprop): the batch
         # normalization folded into the convolution's weight and bias,
         # ReLU6 in place; None where it does not apply
-        conv, bn = self.conv.conv, self.bn
-        if chainer.config.train or chainer.config.enable_backprop or \
-                getattr(chainer.config, 'stock_functions', False) or \
-                type(bn) is not L.BatchNormalization or \
-                self.activ not in (relu6, None) or conv.W.array is None or \
+        conv = self.conv.conv
+        if not cpu_inference(x) or self.activ not in (relu6, None) or \
+                conv.W.array is None or \
                 not isinstance(conv.W.array, numpy.ndarray):
             return None
-        dtype = conv.W.dtype
-        scale = (bn.avg_var + bn.eps) ** -0.5
-        if bn.gamma is not None:
-            scale = scale * bn.gamma.array
-        shift = -bn.avg_mean * scale
-        if bn.beta is not None:
-            shift = shift + bn.beta.array
+        folded = folded_batch_normalization(self.bn)
+        if folded is None:
+            return None
+        scale, shift = folded
         if conv.b is not None:
             shift = shift + conv.b.array * scale
+        dtype = conv.W.dtype
         W = (conv.W.array * scale[:, None, None, None]).astype(dtype)
         y = self.conv.convolve(x, W, shift.astype(dtype)).array
         if self.activ is not None:
-            # (numpy.clip is several times slower than these two)
-            numpy.maximum(y, 0, out=y)
-            numpy.minimum(y, 6, out=y)
+            relu6_array(y, out=y)
         return chainer.Variable(y, requires_grad=False)

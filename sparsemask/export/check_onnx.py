@@ -3,6 +3,7 @@ import numpy
 import chainer
 
 from sparsemask.export.export_onnx import INPUT_NAME
+from sparsemask.export.onnx_runtime_model import cpu_session
 
 
 def _run_onnx(path, x):
@@ -16,12 +17,7 @@ def _run_onnx(path, x):
         numpy.ndarray: its first output.
 
     """
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3  # no warnings on unused initializers
-    session = onnxruntime.InferenceSession(
-        path, sess_options=options, providers=['CPUExecutionProvider'])
+    session = cpu_session(path)
     inputs = session.get_inputs()
     if len(inputs) != 1:
         raise ValueError('{}: the graph has {} inputs, expected one '

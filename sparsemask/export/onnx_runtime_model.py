@@ -5,6 +5,28 @@ import chainer
 from sparsemask.export.export_onnx import export_onnx
 
 
+def cpu_session(source, threads=None):
+    """An ONNX Runtime session on the CPU, quiet about warnings.
+
+    Args:
+        source (str or bytes): an ONNX file or a serialised model.
+        threads (int): intra-op threads; None: ONNX Runtime's default.
+
+    Returns:
+        onnxruntime.InferenceSession
+
+    """
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # no warnings on unused initializers
+    if threads is not None:
+        options.intra_op_num_threads = int(threads)
+        options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(
+        source, sess_options=options, providers=['CPUExecutionProvider'])
+
+
 class OnnxRuntimeModel(object):
     """A trained model run by ONNX Runtime, with the interface of
     :class:`~sparsemask.links.SparseMask` that the evaluation uses.
@@ -67,16 +89,7 @@ class OnnxRuntimeModel(object):
         return sorted(self._sessions)
 
     def _session(self, source):
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
-        if self.threads is not None:
-            options.intra_op_num_threads = int(self.threads)
-            options.inter_op_num_threads = 1
-        return onnxruntime.InferenceSession(
-            source, sess_options=options,
-            providers=['CPUExecutionProvider'])
+        return cpu_session(source, self.threads)
 
     def _session_for(self, shape):
         session = self._sessions.get(shape)

@@ -7,12 +7,8 @@ going through Chainer's functions (which allocate a new array per step).
 ``chainer.config.stock_functions`` turns it off.
 """
 
-import numpy
-
-import chainer
-import chainer.links as L
-
 from sparsemask.backbones import _tf_conv
+from sparsemask.utils.inference import folded_batch_normalization
 
 
 def is_relu6(fn):
@@ -20,29 +16,6 @@ def is_relu6(fn):
     decoder's or MobileNetV2's), which the in-place path replaces."""
     from sparsemask.links import fdn_decoder
     return fn is fdn_decoder.relu6 or fn is _tf_conv.relu6
-
-
-def cpu_inference(x):
-    """Whether the in-place inference path applies.
-
-    Args:
-        x (~chainer.Variable or array): an input of the forward pass.
-
-    Returns:
-        bool: test mode, no backprop, a NumPy array, and not
-        ``chainer.config.stock_functions``.
-
-    """
-    return (not chainer.config.train and not chainer.config.enable_backprop
-            and not getattr(chainer.config, 'stock_functions', False)
-            and isinstance(chainer.as_array(x), numpy.ndarray))
-
-
-def relu6_array(x, out=None):
-    """ReLU6 of an array, into ``out`` (a new array by default; ``x`` for
-    in place)."""
-    y = numpy.maximum(x, 0, out=out)
-    return numpy.minimum(y, 6, out=y)
 
 
 def batch_normalization_inplace(bn, y):
@@ -58,14 +31,10 @@ def batch_normalization_inplace(bn, y):
         :class:`chainer.links.BatchNormalization` (nothing was done).
 
     """
-    if type(bn) is not L.BatchNormalization:
+    folded = folded_batch_normalization(bn)
+    if folded is None:
         return None
-    scale = (bn.avg_var + bn.eps) ** -0.5
-    if bn.gamma is not None:
-        scale = scale * bn.gamma.array
-    shift = -bn.avg_mean * scale
-    if bn.beta is not None:
-        shift = shift + bn.beta.array
+    scale, shift = folded
     y *= scale.astype(y.dtype)[:, None, None]
     y += shift.astype(y.dtype)[:, None, None]
     return y

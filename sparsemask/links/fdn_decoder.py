@@ -4,10 +4,10 @@ import chainer.functions as F
 from sparsemask.connectivity import parse_input
 from sparsemask.links._bn import batch_normalization
 from sparsemask.links._inference import batch_normalization_inplace
-from sparsemask.links._inference import cpu_inference
 from sparsemask.links._inference import is_relu6
-from sparsemask.links._inference import relu6_array
 from sparsemask.links.fdn_stage import FDNStage
+from sparsemask.utils.inference import cpu_inference
+from sparsemask.utils.inference import relu6_array
 
 
 def relu6(x):

@@ -10,10 +10,10 @@ from sparsemask.functions.pointwise_convolution_2d import \
 from sparsemask.functions.resize_bilinear import resize_bilinear
 from sparsemask.functions.sparse_loss import default_alpha
 from sparsemask.functions.sparse_loss import sparse_loss
-from sparsemask.links._inference import cpu_inference
 from sparsemask.links._inference import is_relu6
-from sparsemask.links._inference import relu6_array
 from sparsemask.links.fdn_decoder import FDNDecoder
+from sparsemask.utils.inference import cpu_inference
+from sparsemask.utils.inference import relu6_array
 
 
 #: the penalties :meth:`SparseMask.sparse_loss` computes

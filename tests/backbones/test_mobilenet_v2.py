@@ -9,6 +9,7 @@ from sparsemask.backbones import MobileNetV2
 from tests.backbones.common import backward_all
 from tests.backbones.common import check_g_is_mean_of_last_stage
 from tests.backbones.common import normalized_batch
+from tests.backbones.common import randomize_batch_normalizations
 from sparsemask.backbones._tf_conv import relu6
 from sparsemask.backbones._tf_conv import tf_same_pad
 from sparsemask.backbones._tf_conv import TFConvolution2D
@@ -329,13 +330,7 @@ def test_cpu_functions_match_stock_functions(dtype, train):
     with chainer.using_config('dtype', dtype):
         model = MobileNetV2()
     rng = numpy.random.RandomState(0)
-    for link in model.links():
-        if isinstance(link, L.BatchNormalization):
-            C = link.avg_mean.shape[0]
-            link.avg_mean[...] = rng.uniform(-0.5, 0.5, C)
-            link.avg_var[...] = rng.uniform(0.5, 2, C)
-            link.gamma.array[...] = rng.uniform(0.5, 1.5, C)
-            link.beta.array[...] = rng.uniform(-0.5, 0.5, C)
+    randomize_batch_normalizations(model, rng)
     img = rng.uniform(0, 255, (2, 3, 66, 50))
     x = ((img - model.mean) / model.std).astype(dtype)
     with chainer.using_config('train', train):
@@ -386,13 +381,7 @@ def test_inference_folds_the_batch_normalizations(dtype, rtol):
     with chainer.using_config('dtype', dtype):
         model = MobileNetV2(width_multiplier=0.5)
     rng = numpy.random.RandomState(1)
-    for link in model.links():
-        if isinstance(link, L.BatchNormalization):
-            C = link.avg_mean.shape[0]
-            link.avg_mean[...] = rng.uniform(-0.5, 0.5, C)
-            link.avg_var[...] = rng.uniform(0.5, 2, C)
-            link.gamma.array[...] = rng.uniform(0.5, 1.5, C)
-            link.beta.array[...] = rng.uniform(-0.5, 0.5, C)
+    randomize_batch_normalizations(model, rng)
     x = rng.standard_normal((2, 3, 45, 38)).astype(dtype)
     with chainer.using_config('train', False):
         with chainer.no_backprop_mode():

@@ -13,6 +13,7 @@ import onnx_chainer  # NOQA: E402
 from sparsemask.backbones import MobileNetV2  # NOQA: E402
 from sparsemask.connectivity import Connectivity  # NOQA: E402
 from sparsemask.export import check_onnx  # NOQA: E402
+from tests.backbones.common import randomize_batch_normalizations  # NOQA: E402,E501
 from sparsemask.export import export_onnx  # NOQA: E402
 from sparsemask.export import external_converters  # NOQA: E402
 from sparsemask.functions import resize_bilinear  # NOQA: E402
@@ -34,15 +35,7 @@ pytestmark = pytest.mark.filterwarnings(
 def randomize(model, rng):
     """Random running statistics, BN scales and connection weights, so
     that every term of the decoder shows in the output."""
-    for link in model.links():
-        if isinstance(link, chainer.links.BatchNormalization):
-            C = link.avg_mean.shape[0]
-            link.avg_mean[...] = rng.uniform(-0.5, 0.5, C)
-            link.avg_var[...] = rng.uniform(0.5, 2, C)
-            if link.gamma is not None:
-                link.gamma.array[...] = rng.uniform(0.5, 1.5, C)
-            if link.beta is not None:
-                link.beta.array[...] = rng.uniform(-0.5, 0.5, C)
+    randomize_batch_normalizations(model, rng)
     if model.search:
         for _, stage in model.stages():
             stage.w.array[...] = rng.uniform(0.1, 1, stage.n_inputs)

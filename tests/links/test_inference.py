@@ -10,7 +10,7 @@ import chainer.links as L
 from sparsemask.connectivity import Connectivity
 from sparsemask.links import SparseMask
 from sparsemask.links._inference import batch_normalization_inplace
-from sparsemask.links._inference import cpu_inference
+from sparsemask.utils.inference import cpu_inference
 from sparsemask.links.fdn_decoder import relu6
 from tests.tiny_backbone import TinyBackbone
 

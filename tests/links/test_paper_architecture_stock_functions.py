@@ -9,19 +9,8 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
+from tests.backbones.common import randomize_batch_normalizations
 from tests.benchmarks.models import build
-
-
-def _randomize(model, rng):
-    for link in model.links():
-        if isinstance(link, L.BatchNormalization):
-            C = link.avg_mean.shape[0]
-            link.avg_mean[...] = rng.uniform(-0.5, 0.5, C)
-            link.avg_var[...] = rng.uniform(0.5, 2, C)
-            if link.gamma is not None:
-                link.gamma.array[...] = rng.uniform(0.5, 1.5, C)
-            if link.beta is not None:
-                link.beta.array[...] = rng.uniform(-0.5, 0.5, C)
 
 
 @pytest.fixture(scope='module')
@@ -29,7 +18,7 @@ def models():
     numpy.random.seed(0)
     ours = build(width=0.5, fused=True)
     stock = build(width=0.5, fused=False)
-    _randomize(ours, numpy.random.RandomState(0))
+    randomize_batch_normalizations(ours, numpy.random.RandomState(0))
     stock.copyparams(ours)
     for a, b in zip(ours.links(), stock.links()):
         if isinstance(a, L.BatchNormalization):
