@@ -50,7 +50,10 @@ setup(
     + ['sparsemask.kernels'],
     # the CUDA sources live in kernels/ and install as sparsemask/kernels
     package_dir={'sparsemask.kernels': 'kernels'},
-    package_data={'sparsemask.kernels': ['*.cu']},
+    package_data={'sparsemask.kernels': ['*.cu'],
+                  # model.pretrained_model: benchmark (train/pretrain.py)
+                  'sparsemask.backbones': ['weights/*.npz',
+                                           'weights/*.yaml']},
     python_requires='>=3.10,<3.11',
     install_requires=install_requires,
     extras_require=extras_require,

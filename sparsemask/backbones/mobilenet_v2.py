@@ -28,6 +28,8 @@ from sparsemask.backbones._tf_conv import relu6
 from sparsemask.backbones._tf_conv import TFConv2DBNActiv
 from sparsemask.backbones._tf_conv import TFConvolution2D
 from sparsemask.backbones._util import check_pretrained_model
+from sparsemask.backbones._weights import load_encoder_npz
+from sparsemask.backbones._weights import packaged_weights
 from sparsemask.backbones._util import global_average
 
 
@@ -158,8 +160,12 @@ class MobileNetV2(PickableSequentialChain):
         pretrained_model (str): :obj:`None` (random initialization),
             ``'imagenet'`` (the TF slim weights converted by ChainerCV,
             downloaded to ``$CHAINER_DATASET_ROOT/pfnet/chainercv/models``;
-            only for :obj:`width_multiplier=1`) or the path of an ``.npz``
-            file with this layout.
+            only for :obj:`width_multiplier=1`), ``'benchmark'`` (pretrained
+            on the synthetic benchmark's image-level labels by
+            ``train/pretrain.py``, shipped in ``sparsemask/backbones/weights``
+            and checked against its SHA-256; only for
+            :obj:`width_multiplier=0.35`) or the path of an ``.npz`` file
+            with this layout (``logits_conv`` may be left out).
         width_multiplier (float): Channel multiplier (TF's
             ``depth_multiplier``). Channels are rounded with
             :func:`_make_divisible` to multiples of 8; ``conv1`` keeps 1280
@@ -186,6 +192,13 @@ class MobileNetV2(PickableSequentialChain):
             'url': 'https://chainercv-models.preferred.jp/'
             'mobilenet_v2_depth_multiplier_1.0_imagenet_converted_'
             '2019_04_01.npz',
+            'width_multiplier': 1.,
+        },
+        # pretrained on the synthetic benchmark's image-level labels by
+        # train/pretrain.py (configs/pretrain_benchmark.yaml)
+        'benchmark': {
+            'file': 'mobilenetv2_w0.35_benchmark.npz',
+            'width_multiplier': 0.35,
         },
     }
 
@@ -198,11 +211,14 @@ class MobileNetV2(PickableSequentialChain):
         if not width_multiplier > 0:
             raise ValueError('width_multiplier must be positive')
         check_pretrained_model(pretrained_model, self._models)
-        if pretrained_model in self._models and width_multiplier != 1:
+        known = self._models.get(pretrained_model)
+        if known is not None and \
+                width_multiplier != known['width_multiplier']:
             raise ValueError(
-                'pretrained_model={!r} exists only for width_multiplier=1; '
-                'pass the path of an .npz file instead'.format(
-                    pretrained_model))
+                'pretrained_model={!r} exists only for '
+                'width_multiplier={:g}; pass the path of an .npz file '
+                'instead'.format(
+                    pretrained_model, known['width_multiplier']))
         kwargs = dict(_BN_TF_DEFAULTS)
         if bn_kwargs is not None:
             kwargs.update(bn_kwargs)
@@ -255,13 +271,15 @@ class MobileNetV2(PickableSequentialChain):
         self.g_channels = conv1_ch
         self.pick = self.stage_names
 
-        if pretrained_model in self._models:
-            path = utils.download_model(
-                self._models[pretrained_model]['url'])
-        else:
+        if known is None:
             path = pretrained_model
+        elif 'url' in known:
+            path = utils.download_model(known['url'])
+        else:
+            path = packaged_weights(known['file'])
         if path:
-            chainer.serializers.load_npz(path, self)
+            # a file may leave out the classifier (train/pretrain.py's)
+            load_encoder_npz(path, self)
 
     def forward(self, x):
         """Computes the encoder stages and G.

@@ -4,6 +4,7 @@ over processes under ChainerMN); the saliency (max F_beta, MAE) and edge
 (ODS, OIS, AP, R50) metrics of PySODMetrics and pyEdgeEval (the ``tasks``
 extra), and the standard NMS of edge maps."""
 
+from sparsemask.evaluations.cue_accuracy import cue_accuracy  # NOQA
 from sparsemask.evaluations.dataset_boundaries import dataset_boundaries  # NOQA
 from sparsemask.evaluations.edge_metrics import EdgeMetrics  # NOQA
 from sparsemask.evaluations.edge_nms import edge_nms  # NOQA

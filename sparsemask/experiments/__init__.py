@@ -8,6 +8,7 @@ from sparsemask.experiments.learning_rate_grid import choose_lr  # NOQA
 from sparsemask.experiments.learning_rate_grid import grid_entry  # NOQA
 from sparsemask.experiments.learning_rate_grid import grid_specs  # NOQA
 from sparsemask.experiments.learning_rate_grid import lr_name  # NOQA
+from sparsemask.experiments.pilot_gate import pilot_verdict  # NOQA
 from sparsemask.experiments.retrain_seeds import retrain_specs  # NOQA
 from sparsemask.experiments.retrain_seeds import seed_result  # NOQA
 from sparsemask.experiments.retrain_seeds import summarise_runs  # NOQA

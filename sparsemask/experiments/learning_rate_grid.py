@@ -1,14 +1,17 @@
 """The decoder learning-rate grid of a Table 1 row and its choice.
 
-Each learning rate of the grid trains the row on the training split less
-its last ``holdout`` examples (``dataset.holdout``); the rate with the
-largest final mIoU on those held-out examples wins, the first of the grid
-on a tie. The val split is never read for the choice, and a run that
-diverged is never chosen.
+Each learning rate of the grid trains the row with each grid seed and
+evaluates it on the tuning split: the val split of a data set with a test
+split, else the last ``holdout`` examples of the training split
+(``dataset.holdout``). The rate with the largest mean final mIoU over the
+seeds wins, the first of the grid on a tie. The split the table reports
+is never read for the choice, and a rate with a diverged run is never
+chosen.
 """
 
 import os
 
+from sparsemask.experiments.table1_rows import arch_of
 from sparsemask.utils import statistics as stats
 
 
@@ -25,58 +28,100 @@ def lr_name(lr):
     return 'lr{:g}'.format(lr)
 
 
-def grid_specs(row, lr_grid, holdout, seed):
-    """The trainings of a row's learning-rate grid, on the holdout.
+def grid_specs(row, lr_grid, holdout, seeds):
+    """The trainings of a row's learning-rate grid.
+
+    A row made from several searches takes their architectures in turn
+    over the seeds.
 
     Args:
         row (dict): the row (``key``, ``arch_id``, ``arch_file``,
-            ``overrides``; see :mod:`sparsemask.experiments.table1_rows`).
+            ``overrides``, maybe ``archs``; see
+            :mod:`sparsemask.experiments.table1_rows`).
         lr_grid (list of float): the decoder learning rates.
-        holdout (int): the training examples held out.
-        seed (int): the training seed (the first retrain seed).
+        holdout (int): the training examples held out, or None to
+            evaluate on the val split.
+        seeds (list of int): the training seeds.
 
     Returns:
         list of dict: keyword arguments of
         :meth:`~sparsemask.experiments.TrainingRunner.train`, one per
-        learning rate, with ``row``, ``lr`` and ``seed``.
+        learning rate and seed, with ``row``, ``lr``, ``seed`` and
+        ``search_seed``.
 
     """
-    return [dict(kind='grid',
-                 rel=os.path.join('grid', row['arch_id'], lr_name(lr)),
-                 extra=row['overrides'](seed) + [
-                     'dataset.holdout={}'.format(holdout),
-                     'train.lr_decoder={!r}'.format(lr),
-                     'train.seed={}'.format(seed)],
-                 arch_file=row['arch_file'], row=row['key'], lr=lr,
-                 seed=seed)
-            for lr in lr_grid]
+    specs = []
+    for lr in lr_grid:
+        for i, seed in enumerate(seeds):
+            arch = arch_of(row, i)
+            extra = arch['overrides'](seed) + [
+                'train.lr_decoder={!r}'.format(lr),
+                'train.seed={}'.format(seed)]
+            if holdout is not None:
+                extra.append('dataset.holdout={}'.format(holdout))
+            specs.append(dict(
+                kind='grid',
+                rel=os.path.join('grid', arch['arch_id'],
+                                 '{}_s{}'.format(lr_name(lr), seed)),
+                extra=extra, arch_file=arch['arch_file'], row=row['key'],
+                lr=lr, seed=seed, search_seed=arch['search_seed']))
+    return specs
 
 
 def grid_entry(spec, record):
-    """One learning rate's result.
+    """One training of the grid.
 
     Args:
         spec (dict): its training, one of :func:`grid_specs`.
-        record (dict): the training's record (``miou``: the holdout's,
-            ``failed``, ``loss``).
+        record (dict): the training's record (``miou``: the tuning
+            split's, ``failed``, ``loss``).
 
     Returns:
-        dict: ``lr``, ``holdout_miou``, ``failed``, ``dir`` and ``loss``.
+        dict: ``lr``, ``seed``, ``holdout_miou``, ``failed``, ``dir`` and
+        ``loss``.
 
     """
-    return {'lr': spec['lr'], 'holdout_miou': record['miou'],
-            'failed': record['failed'], 'dir': spec['rel'],
-            'loss': record['loss']}
+    return {'lr': spec['lr'], 'seed': spec['seed'],
+            'holdout_miou': record['miou'], 'failed': record['failed'],
+            'dir': spec['rel'], 'loss': record['loss']}
+
+
+def grid_summary(entries):
+    """The grid's trainings grouped by learning rate.
+
+    Args:
+        entries (list of dict): :func:`grid_entry`'s.
+
+    Returns:
+        list of dict: per learning rate, in the grid's order: ``lr``,
+        ``holdout_miou`` (the mean over its seeds; None if one failed or
+        has no mIoU), ``std``, ``failed`` (whether one diverged) and
+        ``runs`` (its entries).
+
+    """
+    by_lr = {}
+    for e in entries:
+        by_lr.setdefault(e['lr'], []).append(e)
+    summary = []
+    for lr, runs in by_lr.items():
+        mious = [r['holdout_miou'] for r in runs]
+        complete = all(m is not None for m in mious) and \
+            not any(r['failed'] for r in runs)
+        mean, std = stats.mean_std(mious) if complete else (None, None)
+        summary.append({'lr': lr, 'holdout_miou': mean, 'std': std,
+                        'failed': any(r['failed'] for r in runs),
+                        'runs': runs})
+    return summary
 
 
 def choose_lr(grid):
-    """The learning rate with the largest holdout mIoU.
+    """The learning rate with the largest mean tuning mIoU.
 
     Args:
-        grid (list of dict): :func:`grid_entry`'s, in the grid's order.
+        grid (list of dict): :func:`grid_summary`'s, in the grid's order.
 
     Returns:
-        float or None: the first of the largest; None when every run
+        float or None: the first of the largest; None when every rate
         failed.
 
     """

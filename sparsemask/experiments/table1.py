@@ -21,6 +21,7 @@ from sparsemask.experiments.decoder_size import matched_channels
 from sparsemask.experiments.learning_rate_grid import choose_lr
 from sparsemask.experiments.learning_rate_grid import grid_entry
 from sparsemask.experiments.learning_rate_grid import grid_specs
+from sparsemask.experiments.learning_rate_grid import grid_summary
 from sparsemask.experiments.retrain_seeds import retrain_specs
 from sparsemask.experiments.retrain_seeds import seed_result
 from sparsemask.experiments.retrain_seeds import summarise_runs
@@ -29,12 +30,15 @@ from sparsemask.experiments.search_stability import stability_retrains
 from sparsemask.experiments.search_stability import stability_study
 from sparsemask.experiments.table1_benchmark import measure_rows
 from sparsemask.experiments.table1_options import ALWAYS
+from sparsemask.experiments.table1_pilot import PilotRefusedError
+from sparsemask.experiments.table1_pilot import run_pilot
 from sparsemask.experiments.table1_options import QUICK_OVERRIDES
 from sparsemask.experiments.table1_report import format_mean
 from sparsemask.experiments.table1_report import format_miou
 from sparsemask.experiments.table1_report import format_report
 from sparsemask.experiments.table1_report import json_default
 from sparsemask.experiments.table1_rows import fixed_row
+from sparsemask.experiments.table1_rows import MAIN_ROWS
 from sparsemask.experiments.table1_rows import matched_row
 from sparsemask.experiments.table1_rows import needed_searches
 from sparsemask.experiments.table1_rows import new_row
@@ -49,12 +53,14 @@ from sparsemask.experiments.table1_searches import search_spec
 from sparsemask.experiments.table1_searches import unrunnable_search
 from sparsemask.experiments.training_runner import StaleRunError
 from sparsemask.experiments.training_runner import TrainingRunner
+from sparsemask.training.build_dataset import SPLITS
 from sparsemask.training.build_datasets import build_datasets
 from sparsemask.training.build_model import build_model
 from sparsemask.training.config import ConfigError
 from sparsemask.training.config import load_config
 from sparsemask.utils.atomic_write import atomic_write_text
 from sparsemask.utils.one_line import one_line
+from sparsemask.utils.paired_difference import paired_difference
 
 #: the script recorded in the result's ``command``
 SCRIPT = os.path.join('eval', 'table1.py')
@@ -86,6 +92,7 @@ class Table1(object):
         self.rows = []
         self.stability = {}
         self.benchmark = None
+        self.pilot = None
         self.warnings = []
         self.started = time.time()
         self._decoder_params = {}
@@ -97,10 +104,20 @@ class Table1(object):
         self.n_class = len(label_names)
         self.n_train = len(train)
         self.n_val = len(val)
-        if args.holdout is None:
+        dataset = self.base['dataset']
+        #: a data set with a test split: tuned on val, reported on test
+        self.test_split = 'test' if 'test' in (
+            SPLITS.get(dataset['name']) or ()) and \
+            dataset['val_split'] == 'val' else None
+        self.n_test = None
+        if self.test_split:
+            args.holdout = None
+            self.n_test = len(build_datasets(dict(
+                dataset, val_split=self.test_split))[1])
+        elif args.holdout is None:
             # 10% of the training split, at most as many as the val split
             args.holdout = max(1, min(self.n_train // 10, self.n_val))
-        if args.holdout >= self.n_train:
+        if args.holdout is not None and args.holdout >= self.n_train:
             raise ConfigError('--holdout {}: expected fewer than the {} '
                               'training examples'.format(args.holdout,
                                                          self.n_train))
@@ -233,12 +250,27 @@ class Table1(object):
             return fixed_row(key)
         variant = how.get('search') or how.get('matched') or how['random']
         main_seed = self.args.search_seeds[0]
+        if 'search' in how:
+            # the row takes the architectures of every search seed in turn
+            found = [self.search(variant, seed)
+                     for seed in self.args.search_seeds]
+            ok = [f for f in found if not f['failed']]
+            if not ok:
+                return new_row(key, 'its searches ({} seeds {}) failed: '
+                               '{}'.format(variant, ' '.join(
+                                   map(str, self.args.search_seeds)),
+                                   found[0]['failed']))
+            for f in found:
+                if f['failed']:
+                    self.warnings.append(
+                        'row {}: search {} seed {} failed ({}); the row '
+                        'uses the other seeds\' architectures'.format(
+                            key, variant, f['seed'], f['failed']))
+            return searched_row(key, ok)
         found = self.search(variant, main_seed)
         if found['failed']:
             return new_row(key, 'its search ({} seed {}) failed: {}'.format(
                 variant, main_seed, found['failed']))
-        if 'search' in how:
-            return searched_row(key, found)
         if 'matched' in how:
             target = self.decoder_params(
                 ['model.arch=' + found['arch_file']])
@@ -256,15 +288,29 @@ class Table1(object):
             float or None: the chosen learning rate.
 
         """
-        grid = [grid_entry(spec, self.runner.train(**spec))
-                for spec in self._grid_specs(row)]
+        grid = grid_summary([grid_entry(spec, self.runner.train(**spec))
+                             for spec in self._grid_specs(row)])
         row['grid'] = grid
         row['tuned_lr'] = choose_lr(grid)
         return row['tuned_lr']
 
     def _grid_specs(self, row):
         return grid_specs(row, self.args.lr_grid, self.args.holdout,
-                          self.args.seeds[0])
+                          self.args.seeds[:self.args.grid_seeds])
+
+    def row_seeds(self, row):
+        """The retrain seeds of a row: all for :data:`MAIN_ROWS`, the
+        first ``--other-seeds`` for the others."""
+        if row['key'] in MAIN_ROWS:
+            return list(self.args.seeds)
+        return list(self.args.seeds[:self.args.other_seeds])
+
+    def eval_overrides(self):
+        """The overrides that make a retraining evaluate on the split the
+        table reports (the test split when the data set has one)."""
+        if self.test_split:
+            return ['dataset.val_split={}'.format(self.test_split)]
+        return []
 
     def retrain(self, row, seeds, **kwargs):
         """Trains at the row's tuned learning rate with each seed and
@@ -280,6 +326,7 @@ class Table1(object):
             list of dict: each seed's result.
 
         """
+        kwargs.setdefault('extra', self.eval_overrides())
         return [seed_result(spec, self.runner.train(**spec))
                 for spec in retrain_specs(row, seeds, **kwargs)]
 
@@ -314,7 +361,17 @@ class Table1(object):
         """
         found = [self.search(variant, s) for s in self.args.search_seeds]
         result = stability_study(variant, self.args.search_seeds, found)
-        for f, kwargs in stability_retrains(variant, found, owner):
+        if not self.args.stability_seeds and owner and owner.get('runs'):
+            # the row's own retrainings, by the search they retrained
+            result['retrain_lr'] = owner['tuned_lr']
+            for f in found:
+                if not f['failed']:
+                    result['retrained'].append(retrained_entry(f, [
+                        r for r in owner['runs']
+                        if r.get('search_seed') == f['seed']]))
+        retrains = stability_retrains(variant, found, owner) \
+            if self.args.stability_seeds else []
+        for f, kwargs in retrains:
             result['retrain_lr'] = owner['tuned_lr']
             runs = self.retrain(owner, self.args.stability_seeds, **kwargs)
             result['retrained'].append(retrained_entry(f, runs))
@@ -326,6 +383,7 @@ class Table1(object):
         return [spec for _, kwargs in stability_retrains(variant, found,
                                                          owner)
                 for spec in retrain_specs(owner, self.args.stability_seeds,
+                                          extra=self.eval_overrides(),
                                           **kwargs)]
 
     # ---------------------------------------------------------------- run
@@ -343,16 +401,30 @@ class Table1(object):
         runner = self.runner
         write = write or (lambda: None)
         keys = [k for k in ROW_KEYS if k in args.rows]
+        # 0. the pilot gate
+        if args.pilot_gate:
+            self.pilot = run_pilot(self, self.say)
+            write()
+            if not self.pilot['passed']:
+                raise PilotRefusedError(
+                    'the pilot refuses the full run ({}): {}; change the '
+                    'config, or run with --no-pilot-gate'.format(
+                        os.path.join(self.out, 'pilot.json'), '; '.join(
+                            c['text'] for c in self.pilot['checks']
+                            if not c['passed'])))
         # 1. searches (the rows' first; stability's after)
         needed = needed_searches(keys)
         stability = [v for v in args.stability if v in needed]
+        # a searched row takes every search seed's architecture
+        every = [v for v in needed if v in stability or any(
+            row_how(k).get('search') == v for k in keys)]
         runner.prefetch([search_spec(v, args.search_seeds[0])
                          for v in needed] +
-                        [search_spec(v, seed) for v in stability
+                        [search_spec(v, seed) for v in every
                          for seed in args.search_seeds])
         for variant in needed:
             self.search(variant, args.search_seeds[0])
-        for variant in stability:
+        for variant in every:
             for seed in args.search_seeds:
                 self.search(variant, seed)
         self.check_searches_differ()
@@ -382,7 +454,9 @@ class Table1(object):
             write()
         by_key = {r['key']: r for r in self.rows}
         runner.prefetch([spec for row in ready if row['tuned_lr'] is not None
-                         for spec in retrain_specs(row, args.seeds)] +
+                         for spec in retrain_specs(
+                             row, self.row_seeds(row),
+                             extra=self.eval_overrides())] +
                         [spec for variant in stability
                          for spec in self._stability_specs(
                              variant, by_key.get(SEARCH_ROW[variant]))])
@@ -390,7 +464,7 @@ class Table1(object):
             if row['tuned_lr'] is None:
                 row['note'] = 'every learning rate of the grid diverged'
                 continue
-            row['runs'] = self.retrain(row, args.seeds)
+            row['runs'] = self.retrain(row, self.row_seeds(row))
             summarise_runs(row, args.level_threshold)
             self.say('row {}: val mIoU {}'.format(row['key'],
                                                   format_mean(row)))
@@ -400,6 +474,30 @@ class Table1(object):
             self.study_stability(variant, by_key.get(SEARCH_ROW[variant]))
             write()
         return self.result()
+
+    def comparisons(self, reference='sparsemask'):
+        """SparseMask against each other row, paired by retrain seed (the
+        same seed: the same initial decoder and data order).
+
+        Args:
+            reference (str): the row compared with the others.
+
+        Returns:
+            list of dict: per other row with runs, ``row``, ``label`` and
+            :func:`~sparsemask.utils.paired_difference.paired_difference`'s
+            figures of reference - row.
+        """
+        by_key = {r['key']: r for r in self.rows if r.get('runs')}
+        if reference not in by_key:
+            return []
+
+        def mious(row):
+            return {r['seed']: r['val_miou'] for r in row['runs']}
+
+        ref = mious(by_key[reference])
+        return [dict(paired_difference(ref, mious(row)), row=row['key'],
+                     label=row['label'], reference=reference)
+                for key, row in by_key.items() if key != reference]
 
     def result(self):
         """Everything, as plain data (``table1.json``).
@@ -431,6 +529,14 @@ class Table1(object):
             'protocol': {
                 'rows': [r['key'] for r in self.rows],
                 'seeds': list(args.seeds),
+                'main_rows': [k for k in MAIN_ROWS
+                              if k in [r['key'] for r in self.rows]],
+                'other_seeds': args.other_seeds,
+                'grid_seeds': list(args.seeds[:args.grid_seeds]),
+                'tune_split': 'val' if self.test_split else
+                'holdout of the training split',
+                'eval_split': self.test_split or 'val',
+                'n_test': self.n_test,
                 'search_seeds': list(args.search_seeds),
                 'stability': list(args.stability),
                 'stability_seeds': list(args.stability_seeds),
@@ -438,16 +544,22 @@ class Table1(object):
                 'holdout': args.holdout,
                 'n_train': self.n_train, 'n_val': self.n_val,
                 'n_class': self.n_class,
-                'selection': 'decoder lr: the largest final holdout mIoU '
-                             '(dataset.holdout: the last examples of the '
-                             'training split); the val split is not read '
-                             'for it',
+                'selection': (
+                    'decoder lr: the largest mean final mIoU over the grid '
+                    'seeds on the val split; the test split is not read '
+                    'for it' if self.test_split else
+                    'decoder lr: the largest mean final holdout mIoU over '
+                    'the grid seeds (dataset.holdout: the last examples of '
+                    'the training split); the val split is not read for '
+                    'it'),
                 'level_window': args.level_window,
                 'level_threshold': args.level_threshold,
                 'quick': args.quick,
                 'jobs': args.jobs if args.gpu < 0 else 1,
             },
             'rows': rows,
+            'comparisons': self.comparisons(),
+            'pilot': self.pilot,
             'searches': searches,
             'stability': self.stability,
             'warnings': self.warnings,
@@ -506,6 +618,9 @@ def _run(table, args, say, repo_root):
         args.bench_size = str(table.base['dataset']['size']) \
             if table.base['dataset']['name'] == 'synthetic' else '512'
     os.makedirs(table.out, exist_ok=True)
+    if args.pilot:
+        table.pilot = run_pilot(table, say)
+        return table.result()
     json_path = os.path.join(table.out, 'table1.json')
     md_path = os.path.join(table.out, 'table1.md')
 

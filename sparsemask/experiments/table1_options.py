@@ -27,15 +27,18 @@ QUICK_OVERRIDES = [
 ]
 #: the defaults of the options left None, with --quick and without
 QUICK = {'lr_grid': [0.003, 0.01], 'holdout': 4, 'bench_repeat': 1,
-         'bench_size': '32'}
-NORMAL = {'lr_grid': [0.01, 0.03, 0.1], 'holdout': None, 'bench_repeat': 5,
-          'bench_size': None}
+         'bench_size': '32', 'seeds': [10, 11, 12], 'grid_seeds': 1}
+NORMAL = {'lr_grid': [0.03, 0.1, 0.3], 'holdout': None, 'bench_repeat': 5,
+          'bench_size': None, 'seeds': [10, 11, 12, 13, 14],
+          'grid_seeds': 2}
 
 #: option -> its default (None: see :data:`QUICK`, :data:`NORMAL` and
 #: :func:`check_options`)
 DEFAULTS = {
     'rows': list(ROW_KEYS),
-    'seeds': [10, 11, 12],
+    'seeds': None,
+    'other_seeds': 3,
+    'grid_seeds': None,
     'search_seeds': [0, 1, 2],
     'stability': ['sparse'],
     'stability_seeds': None,
@@ -50,6 +53,8 @@ DEFAULTS = {
     'jobs': None,
     'plots': False,
     'quick': False,
+    'pilot': False,
+    'pilot_gate': None,
     'debug': False,
     'overrides': [],
 }
@@ -60,8 +65,10 @@ def check_options(args):
     options.
 
     Options left None get the :data:`QUICK` (``args.quick``) or
-    :data:`NORMAL` defaults, ``stability_seeds`` the first retrain seed and
-    ``jobs`` one per core on the CPU (1 on a GPU).
+    :data:`NORMAL` defaults, ``stability_seeds`` none (a searched row's
+    retrainings already take each search seed's architecture in turn),
+    ``jobs`` one per core on the CPU (1 on a GPU) and ``pilot_gate``
+    on unless ``quick``.
 
     Args:
         args (argparse.Namespace): the options (see :data:`DEFAULTS`), with
@@ -82,7 +89,9 @@ def check_options(args):
         if getattr(args, key) is None:
             setattr(args, key, value)
     if args.stability_seeds is None:
-        args.stability_seeds = args.seeds[:1]
+        args.stability_seeds = []
+    if args.pilot_gate is None:
+        args.pilot_gate = not args.quick
     if args.jobs is None:
         args.jobs = available_cores() if args.gpu < 0 else 1
     if args.jobs < 1:
@@ -96,6 +105,15 @@ def check_options(args):
             len(set(args.search_seeds)) != len(args.search_seeds):
         raise ConfigError('--seeds and --search-seeds: a seed is listed '
                           'twice')
+    args.other_seeds = min(args.other_seeds, len(args.seeds))
+    if not 1 <= args.other_seeds:
+        raise ConfigError('--other-seeds {}: expected 1 to {} (the number '
+                          'of --seeds)'.format(args.other_seeds,
+                                               len(args.seeds)))
+    if not 1 <= args.grid_seeds <= len(args.seeds):
+        raise ConfigError('--grid-seeds {}: expected 1 to {} (the number '
+                          'of --seeds)'.format(args.grid_seeds,
+                                               len(args.seeds)))
     shared = sorted(set(args.seeds) & set(args.search_seeds))
     if shared:
         raise ConfigError('--seeds and --search-seeds share {}: the retrain '

@@ -90,6 +90,24 @@ def format_mean(row):
     return text + ' ({})'.format(row['n'])
 
 
+def format_interval(interval):
+    """A 95% interval of a mean in %.
+
+    Args:
+        interval (dict or None):
+            :func:`~sparsemask.utils.confidence_interval.confidence_interval`'s.
+
+    Returns:
+        str: e.g. ``[61.20, 64.10] (±1.45)``; ``-`` without one.
+
+    """
+    if not interval or interval.get('half_width') is None:
+        return '-'
+    return '[{:.2f}, {:.2f}] (±{:.2f})'.format(
+        100 * interval['low'], 100 * interval['high'],
+        100 * interval['half_width'])
+
+
 def format_params(row):
     """The parameters of a row's model.
 
@@ -152,20 +170,37 @@ def format_report(result, repo_root=None):
     """
     p = result['protocol']
     bench_info = result['benchmark'] or {}
+    split = p.get('eval_split', 'val')
+    grid_seeds = p.get('grid_seeds') or p['seeds'][:1]
+    if p.get('tune_split') == 'val':
+        tuning = 'the val split ({} examples)'.format(p['n_val'])
+        sizes = '{} training / {} val / {} test examples'.format(
+            p['n_train'], p['n_val'], p.get('n_test'))
+    else:
+        tuning = 'the last {} training examples held out'.format(
+            p['holdout'])
+        sizes = '{} training / {} val examples'.format(p['n_train'],
+                                                       p['n_val'])
+    main = p.get('main_rows')
+    seeds_text = ' '.join(map(str, p['seeds']))
+    if main is not None:
+        seeds_text = '{} for {}, the first {} for the others'.format(
+            seeds_text, ', '.join(main), p.get('other_seeds'))
     lines = [
         '# Table 1: decoders on one protocol',
         '',
-        'config: `{}`{}; {} classes, {} training / {} val examples.'.format(
+        'config: `{}`{}; {} classes, {}.'.format(
             _shown_path(result['config'], repo_root),
             ' + ' + ' '.join(result['overrides']) if result['overrides']
-            else '', p['n_class'], p['n_train'], p['n_val']),
-        'mIoU: final val mIoU (%), mean ± sample std over retrain seeds {} '
-        '(n); each row at the decoder lr with the best final mIoU on the '
-        'last {} training examples held out (grid {}), never on val. '
-        'Searches with seed {}.'.format(
-            ' '.join(map(str, p['seeds'])), p['holdout'],
-            ' '.join('{:g}'.format(x) for x in p['lr_grid']),
-            p['search_seeds'][0] if p['search_seeds'] else '-'),
+            else '', p['n_class'], sizes),
+        'mIoU: final {} mIoU (%), mean ± sample std over retrain seeds {} '
+        '(n), and the 95% interval of the mean (Student\'s t); each row at '
+        'the decoder lr with the best mean final mIoU on {} over seeds {} '
+        '(grid {}), never on {}. A searched row takes the architectures of '
+        'search seeds {} in turn over its seeds.'.format(
+            split, seeds_text, tuning, ' '.join(map(str, grid_seeds)),
+            ' '.join('{:g}'.format(x) for x in p['lr_grid']), split,
+            ' '.join(map(str, p['search_seeds'])) or '-'),
         'params: encoder+decoder (decoder = stages + head), as the paper '
         'counts them (the encoder without the stages the decoder does not '
         'read); images/s: test phase, batch {} at {}, median of {} '
@@ -177,18 +212,19 @@ def format_report(result, repo_root=None):
             100 * p['level_window'], 100 * p['level_window'],
             100 * p['level_threshold']),
         '',
-        '| method | mIoU mean ± std (n) | params | images/s | connections '
-        '| tuned lr | levelled | paper (VOC) |',
-        '|---|---|---|---|---|---|---|---|',
+        '| method | mIoU mean ± std (n) | 95% interval | params | '
+        'images/s | connections | tuned lr | levelled | paper (VOC) |',
+        '|---|---|---|---|---|---|---|---|---|',
     ]
     for row in result['rows']:
         if row.get('note'):
-            lines.append('| {} | {} | | | | | | |'.format(
+            lines.append('| {} | {} | | | | | | | |'.format(
                 row['label'], 'not run: ' + row['note']))
             continue
         ips = row.get('images_per_s')
-        lines.append('| {} | {} | {} | {} | {} | {} | {} | {} |'.format(
-            row['label'], format_mean(row), format_params(row),
+        lines.append('| {} | {} | {} | {} | {} | {} | {} | {} | {} |'.format(
+            row['label'], format_mean(row),
+            format_interval(row.get('interval')), format_params(row),
             '-' if ips is None else '{:.1f}'.format(ips),
             '-' if row.get('connections') is None else row['connections'],
             '-' if row.get('tuned_lr') is None else
@@ -196,8 +232,10 @@ def format_report(result, repo_root=None):
             format_levelled(row),
             '-' if row['paper_miou'] is None else
             '{:.2f}'.format(row['paper_miou'])))
+    lines += _comparison_lines(result.get('comparisons'))
+    lines += _cue_lines(result['rows'])
     # per seed
-    lines += ['', '## Per seed (val mIoU %)', '',
+    lines += ['', '## Per seed ({} mIoU %)'.format(split), '',
               '| method | ' + ' | '.join('seed {}'.format(s)
                                         for s in p['seeds']) + ' |',
               '|---|' + '---|' * len(p['seeds'])]
@@ -205,10 +243,14 @@ def format_report(result, repo_root=None):
         runs = {r['seed']: r for r in row.get('runs', [])}
         lines.append('| {} | {} |'.format(row['label'], ' | '.join(
             ('FAILED' if runs[s]['failed']
-             else format_miou(runs[s]['val_miou']))
+             else format_miou(runs[s]['val_miou']) + (
+                 ' (search {})'.format(runs[s]['search_seed'])
+                 if runs[s].get('search_seed') is not None else ''))
             if s in runs else '-' for s in p['seeds'])))
     # grid
-    lines += ['', '## Learning-rate grid (final holdout mIoU %)', '',
+    lines += ['', '## Learning-rate grid (final mIoU % on {}, mean over '
+              'seeds {})'.format(tuning, ' '.join(map(str, grid_seeds))),
+              '',
               '| method | ' + ' | '.join('lr {:g}'.format(x)
                                         for x in p['lr_grid']) +
               ' | chosen |', '|---|' + '---|' * (len(p['lr_grid']) + 1)]
@@ -285,6 +327,11 @@ def format_report(result, repo_root=None):
                             x['seed'], 'FAILED' if x['failed']
                             else format_miou(x['val_miou']))
                         for x in r['runs'])))
+    if result.get('pilot'):
+        pilot = result['pilot']
+        lines += ['', '## Pilot gate: {}'.format(
+            'passed' if pilot['passed'] else 'refused'), '']
+        lines += ['- ' + c['text'] for c in pilot['checks']]
     if result['warnings']:
         lines += ['', '## Warnings', ''] + [
             '- ' + w for w in result['warnings']]
@@ -296,3 +343,54 @@ def format_report(result, repo_root=None):
                   t['training_s'], p.get('jobs', 1), t['cached'],
                   t['elapsed_s'], result['date'])]
     return '\n'.join(lines) + '\n'
+
+
+def _comparison_lines(comparisons):
+    # SparseMask - each row, paired by seed
+    if not comparisons:
+        return []
+    lines = ['', '## SparseMask against each row, paired by retrain seed',
+             '', 'difference of mIoU (%), SparseMask - row, over the seeds '
+             'both have (same seed: same decoder initialisation and data '
+             'order); separated: the 95% interval excludes 0.', '',
+             '| row | seeds | mean difference | 95% interval | wins/losses '
+             '| separated |', '|---|---|---|---|---|---|']
+    for c in comparisons:
+        lines.append('| {} | {} | {} | {} | {}/{} | {} |'.format(
+            c['label'], ' '.join(map(str, c['seeds'])) or '-',
+            '-' if c['mean'] is None else '{:+.2f}'.format(100 * c['mean']),
+            format_interval(c), c['wins'], c['losses'],
+            {True: 'yes', False: 'no', None: '-'}[c['separated']]))
+    return lines
+
+
+def _cue_lines(rows):
+    # per row: cue accuracies and per-class IoU, means over the seeds
+    rows = [r for r in rows if r.get('cues_mean') or r.get('iou_mean')]
+    if not rows:
+        return []
+    cues = []
+    classes = []
+    for r in rows:
+        for k in (r.get('cues_mean') or {}):
+            if k not in cues:
+                cues.append(k)
+        for k in (r.get('iou_mean') or {}):
+            if k not in classes:
+                classes.append(k)
+    lines = ['', '## What each row learns (means over its seeds)', '',
+             'cue accuracies from the confusion matrix: foreground = '
+             'background/object right; each cue = on object pixels '
+             'predicted as an object, the fraction whose predicted class '
+             'has the right value of the cue. Then the IoU of each class '
+             '(%).', '',
+             '| method | ' + ' | '.join(cues + classes) + ' |',
+             '|---|' + '---|' * (len(cues) + len(classes))]
+    for r in rows:
+        c = r.get('cues_mean') or {}
+        i = r.get('iou_mean') or {}
+        lines.append('| {} | {} |'.format(r['label'], ' | '.join(
+            ['-' if c.get(k) is None else '{:.3f}'.format(c[k])
+             for k in cues] +
+            [format_miou(i.get(k)) for k in classes])))
+    return lines

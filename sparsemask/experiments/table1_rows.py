@@ -35,6 +35,9 @@ ROWS = (
      {'search': 'sparse_nobn'}, 72.21),
 )
 ROW_KEYS = tuple(r[0] for r in ROWS)
+#: the rows retrained with every retrain seed (the others with the first
+#: ``--other-seeds``)
+MAIN_ROWS = ('fcn', 'unet', 'full', 'sparsemask')
 
 #: search variant -> overrides of its search
 SEARCHES = {
@@ -129,26 +132,62 @@ def fixed_row(key):
     return row
 
 
-def searched_row(key, search):
-    """The record of a row that retrains the architecture of a search.
+def searched_row(key, searches):
+    """The record of a row that retrains the architectures of searches.
+
+    The row's trainings take the searches' architectures in turn (the
+    ``i``-th seed of the grid or of the retrainings the ``i % n``-th
+    architecture, :func:`arch_of`), so that the variance of the search is
+    in the row.
 
     Args:
         key (str): a row whose ``how`` is ``{'search': variant}``.
-        search (dict): the record of the search (``variant``, ``seed``,
+        searches (list of dict): the records of its searches, one per
+            search seed, that succeeded (``variant``, ``seed``,
             ``arch_file``).
 
     Returns:
-        dict: :func:`new_row`'s, with ``arch_file``, ``arch_id``,
-        ``search`` and ``overrides``.
+        dict: :func:`new_row`'s, with ``arch_file`` and ``arch_id`` (the
+        first search's, for the benchmark), ``archs`` (``search_seed``,
+        ``arch_id``, ``arch_file`` of each search), ``search`` and
+        ``overrides``.
 
     """
-    arch_file = search['arch_file']
+    archs = [{'search_seed': s['seed'], 'arch_file': s['arch_file'],
+              'arch_id': '{}_search{}'.format(s['variant'], s['seed'])}
+             for s in searches]
     row = new_row(key)
-    row['arch_file'] = arch_file
-    row['arch_id'] = '{}_search{}'.format(search['variant'], search['seed'])
-    row['search'] = {'variant': search['variant'], 'seed': search['seed']}
-    row['overrides'] = lambda seed: ['model.arch=' + arch_file]
+    row['archs'] = archs
+    row['arch_file'] = archs[0]['arch_file']
+    row['arch_id'] = archs[0]['arch_id']
+    row['search'] = {'variant': searches[0]['variant'],
+                     'seeds': [a['search_seed'] for a in archs]}
+    first = archs[0]['arch_file']
+    row['overrides'] = lambda seed: ['model.arch=' + first]
     return row
+
+
+def arch_of(row, index):
+    """The architecture of a row's ``index``-th training.
+
+    Args:
+        row (dict): the row.
+        index (int): the position of the training's seed.
+
+    Returns:
+        dict: ``arch_id``, ``arch_file``, ``overrides`` (seed -> list)
+        and ``search_seed`` (None for a row without ``archs``).
+
+    """
+    archs = row.get('archs')
+    if not archs:
+        return {'arch_id': row['arch_id'], 'arch_file': row['arch_file'],
+                'overrides': row['overrides'], 'search_seed': None}
+    a = archs[index % len(archs)]
+    arch_file = a['arch_file']
+    return {'arch_id': a['arch_id'], 'arch_file': arch_file,
+            'overrides': lambda seed: ['model.arch=' + arch_file],
+            'search_seed': a['search_seed']}
 
 
 def matched_row(key, search, target, channels, params):

@@ -13,12 +13,16 @@ import copy
 import json
 import os
 
+import numpy
+
 from sparsemask.connectivity import Connectivity
+from sparsemask.evaluations.cue_accuracy import cue_accuracy
 from sparsemask.experiments.table1_report import format_change
 from sparsemask.experiments.table1_report import format_miou
 from sparsemask.training.config import config_items
 from sparsemask.training.config import ConfigError
 from sparsemask.training.config import load_config
+from sparsemask.training.train_in_dir import CONFUSION_FILE
 from sparsemask.training.train_in_dir import STATUS_FILE
 from sparsemask.training.train_in_dir import train_in_dir
 from sparsemask.training.training_pool import TrainingPool
@@ -241,6 +245,7 @@ class TrainingRunner(object):
         Returns:
             dict: ``miou`` (the last ``val/main/miou``), ``loss`` (whether
             ``main/loss`` levelled off), ``iterations`` (the last logged),
+            for a retraining :func:`read_confusion`'s ``iou`` and ``cues``
             and for a search ``sparse_loss`` (``main/sparse_loss``'s).
 
         """
@@ -256,10 +261,38 @@ class TrainingRunner(object):
                   'loss': stats.loss_levelled(entries, 'main/loss', **level),
                   'iterations': entries[-1].get('iteration')
                   if entries else None}
+        if mode == 'retrain':
+            result.update(read_confusion(run_dir))
         if mode == 'search':
             result['sparse_loss'] = stats.loss_levelled(
                 entries, 'main/sparse_loss', **level)
         return result
+
+
+def read_confusion(run_dir):
+    """The per-class IoU and the cue accuracies of a retraining, from the
+    confusion matrix ``train_in_dir`` wrote.
+
+    Args:
+        run_dir (str): its directory.
+
+    Returns:
+        dict: ``iou`` (label name -> IoU) and ``cues``
+        (:func:`~sparsemask.evaluations.cue_accuracy`'s, None for labels
+        that are not combinations of cues); both None without the file.
+
+    """
+    path = os.path.join(run_dir, CONFUSION_FILE)
+    if not os.path.isfile(path):
+        return {'iou': None, 'cues': None}
+    with open(path) as f:
+        record = json.load(f)
+    names = record['label_names']
+    try:
+        cues = cue_accuracy(numpy.asarray(record['confusion']), names)
+    except ValueError:
+        cues = None
+    return {'iou': dict(zip(names, record['iou'])), 'cues': cues}
 
 
 def products(mode):

@@ -2,11 +2,13 @@ from sparsemask.training.config import ConfigError
 
 
 #: The values of ``dataset.name``.
-DATASETS = ('synthetic', 'voc', 'ade20k', 'folder', 'msrab', 'bsds500')
+DATASETS = ('synthetic', 'benchmark', 'voc', 'ade20k', 'folder', 'msrab',
+            'bsds500')
 
 #: The splits of each data set; ``None``: any (a folder's ``<split>.txt``).
 SPLITS = {
     'synthetic': ('train', 'val'),
+    'benchmark': ('train', 'val', 'test'),
     'voc': ('trainaug', 'train', 'val', 'trainval'),
     'ade20k': ('train', 'val'),
     'folder': None,
@@ -16,7 +18,7 @@ SPLITS = {
 
 #: The data sets of each ``task`` (``synthetic`` has a version of each).
 TASK_DATASETS = {
-    'segmentation': ('synthetic', 'voc', 'ade20k', 'folder'),
+    'segmentation': ('synthetic', 'benchmark', 'voc', 'ade20k', 'folder'),
     'saliency': ('synthetic', 'msrab'),
     'edge': ('synthetic', 'bsds500'),
 }
@@ -77,6 +79,10 @@ def build_dataset(dataset_config, split, key=None, task='segmentation'):
               (:class:`~sparsemask.datasets.SyntheticSegmentationDataset`,
               :class:`~sparsemask.datasets.SyntheticSaliencyDataset` or
               :class:`~sparsemask.datasets.SyntheticEdgeDataset`)
+    benchmark ``'train'``, ``'val'``, ``'test'``: ``dataset.n_train``,
+              ``dataset.n_val`` and ``dataset.n_test`` examples of seeds
+              ``dataset.seed``, ``+ 1`` and ``+ 2``
+              (:class:`~sparsemask.datasets.SyntheticBenchmarkDataset`)
     voc       ``'trainaug'`` (VOC 2012 + SBD), ``'train'``, ``'val'``,
               ``'trainval'``, read from ``dataset.voc_dir`` (and
               ``dataset.sbd_dir`` and ``dataset.trainaug_list`` for
@@ -141,6 +147,14 @@ Dataset`)
         else:
             dataset = datasets.SyntheticSegmentationDataset(
                 n, size=(size, size), seed=seed)
+        label_names = type(dataset).label_names
+    elif name == 'benchmark':
+        size = dataset_config['size']
+        n, offset = {'train': (dataset_config['n_train'], 0),
+                     'val': (dataset_config['n_val'], 1),
+                     'test': (dataset_config['n_test'], 2)}[split]
+        dataset = datasets.SyntheticBenchmarkDataset(
+            n, size=(size, size), seed=dataset_config['seed'] + offset)
         label_names = type(dataset).label_names
     elif name == 'msrab':
         dataset = datasets.MSRABSaliencyDataset(

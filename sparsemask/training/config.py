@@ -221,11 +221,12 @@ SCHEMA = {
                        'ODS/OIS/AP/R50'),
     'dataset': {
         'name': Option('synthetic', 'str',
-                       choices=('synthetic', 'voc', 'ade20k', 'folder',
-                                'msrab', 'bsds500')),
+                       choices=('synthetic', 'benchmark', 'voc', 'ade20k',
+                                'folder', 'msrab', 'bsds500')),
         # any name here; the data set's own splits are checked when it is
         # built (build_dataset): voc: trainaug (VOC + SBD), train, val,
-        # trainval; ade20k and synthetic: train, val; folder: any
+        # trainval; ade20k and synthetic: train, val; benchmark: train,
+        # val, test; folder: any
         # <split>.txt in folder_dir; msrab: train, val, test; bsds500:
         # train, val, test, trainval
         'train_split': Option('train', 'str'),
@@ -245,11 +246,14 @@ SCHEMA = {
                            doc='edge: a pixel is an edge where at least '
                                'this fraction of the annotators drew one, '
                                'ignored where fewer (but some) did'),
-        'n_train': _positive(512, 'synthetic only'),
-        'n_val': _positive(64, 'synthetic only'),
-        'size': Option(64, 'int', minimum=8, doc='synthetic only: side'),
+        'n_train': _positive(512, 'synthetic and benchmark only'),
+        'n_val': _positive(64, 'synthetic and benchmark only'),
+        'n_test': _positive(256, 'benchmark only'),
+        'size': Option(64, 'int', minimum=8,
+                       doc='synthetic and benchmark only: side'),
         'seed': Option(0, 'int', minimum=0,
-                       doc='synthetic only: train uses seed, val seed+1'),
+                       doc='synthetic and benchmark only: train uses seed, '
+                           'val seed+1 (benchmark: test seed+2)'),
         'n_val_images': _positive(None, 'evaluate on the first N only',
                                   nullable=True),
         'holdout': _positive(
@@ -261,7 +265,8 @@ SCHEMA = {
         'backbone': Option('mobilenetv2', 'str', choices=_BACKBONES),
         'pretrained_model': Option(
             None, 'str', nullable=True,
-            doc="None (random init), 'imagenet' or a path"),
+            doc="None (random init), 'imagenet', 'benchmark' (mobilenetv2 "
+                "width 0.35, train/pretrain.py) or a path"),
         'width_multiplier': Option(1.0, 'float', minimum=0, exclusive=True,
                                    doc='mobilenetv2 only'),
         'channels': _positive(

@@ -11,6 +11,8 @@ from sparsemask.utils.snapshot_files import list_snapshots
 
 #: written into the run directory when the training ends (or diverges)
 STATUS_FILE = 'train_status.json'
+#: a segmentation retraining's confusion matrix on its validation set
+CONFUSION_FILE = 'confusion.json'
 
 
 def train_in_dir(config, mode, run_dir, device=-1):
@@ -46,13 +48,47 @@ def train_in_dir(config, mode, run_dir, device=-1):
     start = time.time()
     with open(os.path.join(run_dir, 'train.log'), 'a') as log:
         try:
-            run_training(config, mode, run_dir, device=device, resume=resume,
-                         log=log)
+            result = run_training(config, mode, run_dir, device=device,
+                                  resume=resume, log=log)
         except NonFiniteLossError as e:
             failed = one_line(e)
+        else:
+            if mode == 'retrain' and config['task'] == 'segmentation':
+                write_confusion(result['model'], config, run_dir)
     status = {'time_s': time.time() - start, 'failed': failed,
               'resumed': resume, 'pid': os.getpid()}
     atomic_write_text(os.path.join(run_dir, STATUS_FILE),
                       json.dumps(status, indent=2) + '\n')
     gc.collect()
     return status
+
+
+def write_confusion(model, config, run_dir):
+    """Evaluates a trained segmentation model on its validation set and
+    writes the confusion matrix, the label names and the mIoU to
+    ``run_dir/confusion.json`` (atomically).
+
+    Args:
+        model (~sparsemask.links.SparseMask): the model.
+        config (dict): its config (the validation set: ``dataset``).
+        run_dir (str): the directory.
+
+    Returns:
+        dict: what was written: ``confusion`` (rows: ground truth),
+        ``label_names``, ``miou`` and ``iou``.
+
+    """
+    import chainer
+    from sparsemask.evaluations import evaluate_segmentation
+    from sparsemask.training.build_datasets import build_datasets
+    _, val, label_names = build_datasets(config['dataset'])
+    with chainer.using_config('train', False), \
+            chainer.no_backprop_mode():
+        result = evaluate_segmentation(model, val, len(label_names))
+    record = {'confusion': result['confusion'].tolist(),
+              'label_names': list(label_names),
+              'miou': float(result['miou']),
+              'iou': [None if x != x else float(x) for x in result['iou']]}
+    atomic_write_text(os.path.join(run_dir, CONFUSION_FILE),
+                      json.dumps(record) + '\n')
+    return record

@@ -108,7 +108,9 @@ def test_lr_is_chosen_on_the_holdout_never_on_val(quick):
         # the first of the largest
         assert row['tuned_lr'] == grid[int(numpy.argmax(holdout))]['lr']
         for g in grid:
-            run_dir = os.path.join(quick['out'], g['dir'])
+            # --quick: one grid seed, the first retrain seed
+            assert [r['seed'] for r in g['runs']] == [10]
+            run_dir = os.path.join(quick['out'], g['runs'][0]['dir'])
             assert g['holdout_miou'] == pytest.approx(_final_miou(run_dir))
             config = load_config(os.path.join(run_dir, 'config.yaml'))
             assert config['dataset']['holdout'] == 4
@@ -117,7 +119,8 @@ def test_lr_is_chosen_on_the_holdout_never_on_val(quick):
     # only ever built the training split
     with_holdout = [b for b in quick['built'] if b[1] is not None]
     n_grid = sum(len(r['grid']) for r in quick['json']['rows'])
-    assert with_holdout == [('train', 4)] * n_grid
+    # (twice each: the training, and its confusion matrix at the end)
+    assert with_holdout == [('train', 4)] * (2 * n_grid)
     assert quick['json']['protocol']['holdout'] == 4
 
 

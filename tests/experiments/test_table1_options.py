@@ -28,7 +28,7 @@ def test_retrain_seeds_must_differ_from_search_seeds():
     with pytest.raises(ConfigError, match='stability'):
         _quick(search_seeds=[0, 1])
     args = _quick(search_seeds=[0], stability=[])
-    assert args.stability == [] and args.stability_seeds == [10]
+    assert args.stability == [] and args.stability_seeds == []
 
 
 def test_defaults_and_the_quick_protocol():
@@ -37,11 +37,15 @@ def test_defaults_and_the_quick_protocol():
     assert args.seeds == [10, 11, 12] and args.search_seeds == [0, 1, 2]
     assert args.lr_grid == [0.003, 0.01] and args.holdout == 4
     assert args.bench_repeat == 1 and args.bench_size == '32'
-    assert args.stability_seeds == [10]
+    assert args.stability_seeds == [] and args.grid_seeds == 1
+    assert args.other_seeds == 3 and args.pilot_gate is False
     assert args.argv == [] and args.config == CONFIG and args.out == 'out'
     args = table1_options(CONFIG, 'out', jobs=1)
-    assert args.lr_grid == [0.01, 0.03, 0.1] and args.holdout is None
+    assert args.lr_grid == [0.03, 0.1, 0.3] and args.holdout is None
     assert args.bench_repeat == 5 and args.bench_size is None
+    # 5 seeds for the main rows, 3 for the others, 2 for the grid
+    assert args.seeds == [10, 11, 12, 13, 14] and args.other_seeds == 3
+    assert args.grid_seeds == 2 and args.pilot_gate is True
     # the defaults are not shared between calls
     args.rows.append('x')
     assert DEFAULTS['rows'] == list(ROW_KEYS)
@@ -56,7 +60,9 @@ def test_options_out_of_range_are_refused():
             (dict(lr_grid=[0.0, 0.1]), '--lr-grid'),
             (dict(holdout=0), '--holdout'),
             (dict(level_window=0.6), '--level-window'),
-            (dict(bench_batch=0), '--bench-batch')]:
+            (dict(bench_batch=0), '--bench-batch'),
+            (dict(other_seeds=0), '--other-seeds 0'),
+            (dict(grid_seeds=4), '--grid-seeds 4')]:
         with pytest.raises(ConfigError, match=message):
             _quick(**options)
     with pytest.raises(TypeError, match='unknown options: row'):

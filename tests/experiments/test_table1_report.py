@@ -85,14 +85,37 @@ def test_report_by_hand():
     md = format_report(_result('/repo/configs/t.yaml'), '/repo')
     assert 'config: `configs/t.yaml` + train.iterations=4; 5 classes, 36 ' \
         'training / 4 val examples.' in md
-    assert '| FCN | not run: cannot be built: no | | | | | | |' in md
-    assert '| U-Net | 50.00 ± 1.00 (3) | - | - | 18 | 0.1 | - | 64.72 |' \
-        in md
+    assert '| FCN | not run: cannot be built: no | | | | | | | |' in md
+    assert '| U-Net | 50.00 ± 1.00 (3) | - | - | - | 18 | 0.1 | - | ' \
+        '64.72 |' in md
     assert '| U-Net | 50.00 | FAILED | - |' in md          # per seed
     assert '| U-Net | diverged | 40.00 | 0.1 |' in md       # grid
     assert '## Warnings\n\n- look' in md
     assert md.endswith('run now: 5 (10 s, 2 at a time), reused: 0; elapsed '
                        '12 s; 2024-01-01T00:00:00.\n')
+    # the interval, the paired comparisons, the cues and the test split
+    result = _result('/repo/configs/t.yaml')
+    result['protocol'].update(tune_split='val', eval_split='test',
+                              n_test=8, grid_seeds=[10, 11],
+                              main_rows=['unet'], other_seeds=2)
+    unet = result['rows'][1]
+    unet['interval'] = {'low': 0.48, 'high': 0.52, 'half_width': 0.02}
+    unet['cues_mean'] = {'foreground': 0.9, 'scene': 0.75}
+    unet['iou_mean'] = {'background': 0.95, 'a': 0.5}
+    unet['runs'][0]['search_seed'] = 1
+    result['comparisons'] = [{
+        'label': 'U-Net', 'seeds': [10, 11], 'mean': 0.031, 'low': 0.011,
+        'high': 0.051, 'half_width': 0.02, 'wins': 2, 'losses': 0,
+        'separated': True}]
+    md = format_report(result, '/repo')
+    assert '36 training / 4 val / 8 test examples' in md
+    assert 'final test mIoU' in md and 'never on test' in md
+    assert 'on the val split (4 examples) over seeds 10 11' in md
+    assert '| U-Net | 50.00 ± 1.00 (3) | [48.00, 52.00] (±2.00) |' in md
+    assert '| U-Net | 2 | +3.10 | [1.10, 5.10] (±2.00) | 2/0 | yes |' \
+        .replace('| 2 |', '| 10 11 |') in md
+    assert '| U-Net | 0.900 | 0.750 | 95.00 | 50.00 |' in md
+    assert '| U-Net | 50.00 (search 1) | FAILED | - |' in md
     # a config elsewhere is shown as it is
     assert 'config: `/elsewhere/t.yaml`' in format_report(
         _result('/elsewhere/t.yaml'), '/repo')

@@ -3,6 +3,7 @@
 from sparsemask.experiments import ROW_KEYS
 from sparsemask.experiments import SEARCH_ROW
 from sparsemask.experiments import SEARCHES
+from sparsemask.experiments.table1_rows import arch_of
 from sparsemask.experiments.table1_rows import fixed_row
 from sparsemask.experiments.table1_rows import matched_row
 from sparsemask.experiments.table1_rows import needed_searches
@@ -33,11 +34,18 @@ def test_row_records():
     row = fixed_row('unet')
     assert row['arch_id'] == 'unet'
     assert row['overrides'](10) == ['model.arch=unet']
-    row = searched_row('sparsemask', SEARCH)
+    other = dict(SEARCH, seed=1, arch_file='/o/arch1.yaml')
+    row = searched_row('sparsemask', [SEARCH, other])
     assert row['arch_id'] == 'sparse_search0'
     assert row['arch_file'] == '/o/arch.yaml'
-    assert row['search'] == {'variant': 'sparse', 'seed': 0}
+    assert row['search'] == {'variant': 'sparse', 'seeds': [0, 1]}
     assert row['overrides'](11) == ['model.arch=/o/arch.yaml']
+    # its trainings take the two searches in turn
+    assert [arch_of(row, i)['arch_file'] for i in range(3)] == [
+        '/o/arch.yaml', '/o/arch1.yaml', '/o/arch.yaml']
+    assert arch_of(row, 1)['overrides'](10) == ['model.arch=/o/arch1.yaml']
+    assert arch_of(row, 1)['arch_id'] == 'sparse_search1'
+    assert arch_of(fixed_row('unet'), 4)['search_seed'] is None
     row = matched_row('full_small', SEARCH, 1000, 7, 990)
     assert row['arch_id'] == 'full_c7'
     assert row['matched']['channels'] == 7
