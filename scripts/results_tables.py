@@ -120,6 +120,45 @@ def table1():
     return lines + ['']
 
 
+def table1_benchmark():
+    """Table 1 on the synthetic benchmark with the pretrained encoder."""
+    r, path = _load('table1_benchmark', 'table1.json')
+    if r is None:
+        return []
+    p = r['protocol']
+    lines = ['## Table 1, synthetic benchmark, pretrained encoder', '',
+             '`{}` ({}; `{}`); final mIoU (%) on the {} test images, mean, '
+             'std and 95% interval of the mean over the retrain seeds at the '
+             'decoder learning rate tuned on the val split; SparseMask - '
+             'row paired by seed.'.format(path, r.get('date', ''),
+                                          r['command'], p.get('n_test')),
+             '', '| row | mean | std | n | 95% interval | tuned lr | '
+             'connections | SparseMask - row | paper (VOC val) |',
+             '|---|---|---|---|---|---|---|---|---|']
+    paired = {c['row']: c for c in r.get('comparisons') or []}
+
+    def pct(x):
+        return '-' if x is None else '{:.2f}'.format(100 * x)
+
+    for row in r['rows']:
+        ci = row.get('interval') or {}
+        c = paired.get(row['key'])
+        lines.append('| {} | {} | {} | {} | {} | {} | {} | {} | {} |'.format(
+            row['label'], pct(row.get('miou_mean')), pct(row.get('miou_std')),
+            row.get('n', '-'),
+            '-' if ci.get('low') is None else '[{}, {}]'.format(
+                pct(ci['low']), pct(ci['high'])),
+            '-' if row.get('tuned_lr') is None else '{:g}'.format(
+                row['tuned_lr']),
+            '-' if row.get('connections') is None else row['connections'],
+            '-' if c is None or c.get('mean') is None else
+            '{:+.2f} [{}, {}]'.format(100 * c['mean'], pct(c['low']),
+                                      pct(c['high'])),
+            '-' if row.get('paper_miou') is None else '{:.2f}'.format(
+                row['paper_miou'])))
+    return lines + ['']
+
+
 def tasks():
     """The synthetic saliency and edge runs."""
     lines = []
@@ -149,6 +188,7 @@ def render():
     lines += model_benchmark('bench_model_cpu_full.json',
                              'The full FDN (90 connections)')
     lines += kernel_benchmark()
+    lines += table1_benchmark()
     lines += table1()
     lines += tasks()
     return '\n'.join(lines).rstrip('\n') + '\n'

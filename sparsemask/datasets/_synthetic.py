@@ -71,3 +71,26 @@ def disc_or_rectangle(rng, yy, xx, cy, cx, radius, aspect):
         return (yy - cy) ** 2 + (xx - cx) ** 2 <= radius ** 2
     ry = radius * rng.uniform(*aspect)
     return (numpy.abs(yy - cy) <= ry) & (numpy.abs(xx - cx) <= radius)
+
+
+def cast_background(rng, size, tint, noise):
+    """A noisy grey background with the colour cast of one of two scenes.
+
+    Args:
+        rng (numpy.random.RandomState): draws the scene (one integer), then
+            the noise.
+        size (tuple of int): ``(H, W)``.
+        tint (float): the cast: ``+tint`` on red and ``-tint`` on blue for
+            scene 0, the opposite for scene 1.
+        noise (float): the std of the pixel noise around 128.
+
+    Returns:
+        tuple: ``(scene, img)``: 0 or 1, and a float64 ``(3, H, W)`` image.
+
+    """
+    scene = rng.randint(2)
+    shift = tint if scene == 0 else -tint
+    img = 128 + rng.normal(0, noise, (3,) + tuple(size))
+    img[0] += shift
+    img[2] -= shift
+    return scene, img

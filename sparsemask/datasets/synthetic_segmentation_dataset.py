@@ -2,6 +2,7 @@
 
 import numpy
 
+from sparsemask.datasets._synthetic import cast_background
 from sparsemask.datasets._synthetic import disc_or_rectangle
 from sparsemask.datasets._synthetic import SyntheticDataset
 
@@ -60,11 +61,7 @@ class SyntheticSegmentationDataset(SyntheticDataset):
     def _generate_example(self, i):
         rng = self._rng(i)
         H, W = self.size
-        scene = rng.randint(2)
-        shift = self.tint if scene == 0 else -self.tint
-        img = 128 + rng.normal(0, self.noise, (3, H, W))
-        img[0] += shift
-        img[2] -= shift
+        scene, img = cast_background(rng, (H, W), self.tint, self.noise)
         label = numpy.zeros((H, W), dtype=numpy.int32)
         yy, xx = numpy.mgrid[:H, :W]  # integers: the stripes are faster
         side = min(H, W)
