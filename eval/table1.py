@@ -190,7 +190,7 @@ def make_parser():
                         '(default: %(default)s)')
     parser.add_argument('--bench-size', default=None,
                         help='images/s: input H or HxW (default: '
-                        'dataset.size for the synthetic data, else 512)')
+                        'dataset.size for the synthetic data sets, else 512)')
     parser.add_argument('--bench-batch', type=int,
                         default=D['bench_batch'],
                         help='images/s: batch (default: %(default)s)')

@@ -595,7 +595,7 @@ def run_table1(args, say=None, repo_root=None, script=SCRIPT):
     Args:
         args (argparse.Namespace): the checked options (see
             :class:`Table1`); ``args.bench_size`` is set when it is None
-            (the data's size for the synthetic data, else 512).
+            (the data's size for the synthetic data sets, else 512).
         say (callable): prints a progress line (default: print, flushed).
         repo_root (str): the report shows the config relative to it.
         script (str): the command recorded in the result.
@@ -616,7 +616,8 @@ def run_table1(args, say=None, repo_root=None, script=SCRIPT):
 def _run(table, args, say, repo_root):
     if args.bench_size is None:
         args.bench_size = str(table.base['dataset']['size']) \
-            if table.base['dataset']['name'] == 'synthetic' else '512'
+            if table.base['dataset']['name'] in ('synthetic', 'benchmark') \
+            else '512'
     os.makedirs(table.out, exist_ok=True)
     if args.pilot:
         table.pilot = run_pilot(table, say)

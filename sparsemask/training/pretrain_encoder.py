@@ -19,9 +19,11 @@ accuracies, the loss at the start and at the end and the time.
 
 import datetime
 import hashlib
+import io
 import os
 import sys
 import time
+import zipfile
 
 import numpy
 import yaml
@@ -142,9 +144,31 @@ def save_encoder(encoder, path):
     for child in encoder.children():
         if child.name != 'logits_conv':
             s[child.name].save(child)
-    with atomic_open(path, 'wb') as f:
-        numpy.savez_compressed(f, **s.target)
+    write_npz(path, s.target)
     return file_sha256(path)
+
+
+def write_npz(path, arrays):
+    """Writes arrays as a compressed ``.npz`` whose bytes depend on the
+    arrays only (sorted names, fixed zip timestamps), atomically, so that
+    the same weights always have the same SHA-256.
+
+    Args:
+        path (str): the file.
+        arrays (dict): name -> array.
+
+    """
+    with atomic_open(path, 'wb') as f:
+        with zipfile.ZipFile(f, 'w', zipfile.ZIP_DEFLATED) as z:
+            for name in sorted(arrays):
+                info = zipfile.ZipInfo(name + '.npy',
+                                       date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                buf = io.BytesIO()
+                numpy.lib.format.write_array(
+                    buf, numpy.asanyarray(arrays[name]),
+                    allow_pickle=False)
+                z.writestr(info, buf.getvalue())
 
 
 def file_sha256(path):

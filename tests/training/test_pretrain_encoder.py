@@ -117,3 +117,18 @@ def test_a_bad_config_key_is_named():
     from sparsemask.training.config import ConfigError
     with pytest.raises(ConfigError, match='train.iteration'):
         load_pretrain_config(None, ['train.iteration=3'])
+
+
+def test_the_same_weights_give_the_same_file(pretrained, tmp_path):
+    from sparsemask.training.pretrain_encoder import file_sha256
+    from sparsemask.training.pretrain_encoder import write_npz
+    out, record = pretrained
+    with numpy.load(os.path.join(out, 'encoder.npz')) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    a, b = str(tmp_path / 'a.npz'), str(tmp_path / 'b.npz')
+    write_npz(a, arrays)
+    write_npz(b, dict(reversed(list(arrays.items()))))
+    assert file_sha256(a) == file_sha256(b) == record['sha256']
+    with numpy.load(a) as npz:
+        for k, v in arrays.items():
+            numpy.testing.assert_array_equal(npz[k], v)
