@@ -70,7 +70,7 @@ def test_the_script_writes_the_table(table):
         md = f.read()
     # the config relative to the repository, the --quick overrides after it
     assert md.startswith('# Table 1: decoders on one protocol\n\nconfig: '
-                         '`configs/table1_synthetic.yaml` + dataset.name='
+                         '`configs/table1_benchmark.yaml` + dataset.name='
                          'synthetic ')
     assert md in table['stdout']
     assert table['stdout'].rstrip().endswith('wrote {} and {}'.format(

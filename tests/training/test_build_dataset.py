@@ -202,7 +202,7 @@ def test_synthetic_set_of_each_task(task, cls):
 @pytest.mark.parametrize('task,name,valid', [
     ('saliency', 'voc', 'synthetic, msrab'),
     ('edge', 'msrab', 'synthetic, bsds500'),
-    ('segmentation', 'bsds500', 'synthetic, voc, ade20k, folder'),
+    ('segmentation', 'bsds500', 'synthetic, benchmark, voc, ade20k, folder'),
 ])
 def test_data_set_of_another_task_is_refused(task, name, valid):
     c = dataset_config('dataset.name=' + name)

@@ -162,9 +162,18 @@ except ImportError:
 @pytest.mark.parametrize('jobs', ['1', '2'])
 def test_demo_table_has_the_baselines_and_says_untuned(tmp_path, jobs):
     out = str(tmp_path / 'demo')
-    r = run('demo.py', out, 'train.iterations=4', 'dataset.n_val=16',
-            'dataset.n_train=64', 'log.snapshot_interval=1000',
-            'log.eval_interval=4', '--jobs', jobs)
+    # the demo's own config (the benchmark), tiny
+    import subprocess
+    import sys
+    from tests.training.tiny_run import ROOT
+    from tests.training.tiny_run import TINY
+    r = subprocess.run(
+        [sys.executable, os.path.join(ROOT, 'train', 'demo.py'), '--out',
+         out] + TINY + ['train.iterations=4', 'dataset.n_val=16',
+                        'dataset.n_train=64', 'log.snapshot_interval=1000',
+                        'log.eval_interval=4', '--jobs', jobs],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        universal_newlines=True)
     assert r.returncode == 0, r.stdout
     with open(os.path.join(out, 'summary.json')) as f:
         summary = json.load(f)
