@@ -318,8 +318,8 @@ def format_report(result, repo_root=None):
         lines.append('kept by some ({}): {}'.format(len(some), ', '.join(
             '{} {:.2f}'.format(c, f) for c, f in some) or '-'))
         if st['retrained']:
-            lines += ['', 'retrained (lr {:g}, val mIoU %):'.format(
-                st['retrain_lr']), '']
+            lines += ['', 'retrained (lr {:g}, {} mIoU %):'.format(
+                st['retrain_lr'], split), '']
             for r in st['retrained']:
                 lines.append('- search seed {} ({} connections): {}'.format(
                     r['search_seed'], r['n_connections'], ', '.join(
