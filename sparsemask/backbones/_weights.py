@@ -1,13 +1,14 @@
 """Loading encoder weights: the weights shipped with the package and
 ``.npz`` files with or without the unused ImageNet classifier."""
 
-import hashlib
 import os
 
 import numpy
 import yaml
 
 from chainer import serializers
+
+from sparsemask.utils.file_sha256 import file_sha256
 
 #: the folder of the weights shipped with the package
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -42,15 +43,12 @@ def packaged_weights(name):
                 p, REGENERATE))
     with open(record_path) as f:
         expected = (yaml.safe_load(f) or {}).get('sha256')
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            h.update(block)
-    if h.hexdigest() != expected:
+    actual = file_sha256(path)
+    if actual != expected:
         raise ValueError(
             '{}: SHA-256 {} differs from the {} recorded in {}; the file '
             'is damaged or was replaced: make it again with {}'.format(
-                path, h.hexdigest(), expected, record_path, REGENERATE))
+                path, actual, expected, record_path, REGENERATE))
     return path
 
 

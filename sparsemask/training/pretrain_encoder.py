@@ -18,7 +18,6 @@ accuracies, the loss at the start and at the end and the time.
 """
 
 import datetime
-import hashlib
 import io
 import os
 import sys
@@ -38,6 +37,7 @@ from sparsemask.training.config import load_config
 from sparsemask.training.config import Option
 from sparsemask.utils import atomic_open
 from sparsemask.utils import atomic_write_text
+from sparsemask.utils.file_sha256 import file_sha256
 
 #: the keys of a pretraining config (``configs/pretrain_benchmark.yaml``)
 PRETRAIN_SCHEMA = {
@@ -169,23 +169,6 @@ def write_npz(path, arrays):
                     buf, numpy.asanyarray(arrays[name]),
                     allow_pickle=False)
                 z.writestr(info, buf.getvalue())
-
-
-def file_sha256(path):
-    """The SHA-256 of a file, as hex.
-
-    Args:
-        path (str): the file.
-
-    Returns:
-        str: 64 hex digits.
-
-    """
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            h.update(block)
-    return h.hexdigest()
 
 
 def pretrain_encoder(config, out, say=print, command=None):
