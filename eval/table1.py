@@ -175,7 +175,7 @@ def make_parser():
                         'architecture)')
     parser.add_argument('--lr-grid', type=float, nargs='+', default=None,
                         help='decoder learning rates tried on the holdout '
-                        '(default: 0.03 0.1 0.3)')
+                        '(default: 0.1 0.3)')
     parser.add_argument('--holdout', type=int, default=None,
                         help='training examples held out for the grid '
                         '(default: 10%% of the training split, at most the '

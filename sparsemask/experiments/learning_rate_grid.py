@@ -7,6 +7,11 @@ split, else the last ``holdout`` examples of the training split
 seeds wins, the first of the grid on a tie. The split the table reports
 is never read for the choice, and a rate with a diverged run is never
 chosen.
+
+On a data set with a test split a grid training is the same training as
+the retraining of its seed at its rate (:func:`run_rel` gives both one
+directory): its log holds the val split's mIoU, for the choice, and its
+confusion matrix the test split's, for the table.
 """
 
 import os
@@ -26,6 +31,26 @@ def lr_name(lr):
 
     """
     return 'lr{:g}'.format(lr)
+
+
+def run_rel(arch_id, lr, seed, holdout=None):
+    """The directory of a training, relative to the table's.
+
+    Args:
+        arch_id (str): the architecture's directory name.
+        lr (float): the decoder learning rate.
+        seed (int): the training seed.
+        holdout (int): the training examples held out (a grid training
+            without a test split), or None for a training on the whole
+            training split.
+
+    Returns:
+        str: ``runs/ARCH/lrLR_sSEED``, or ``grid/ARCH/lrLR_sSEED`` with a
+        holdout (it trains on less data than the retrainings).
+
+    """
+    return os.path.join('runs' if holdout is None else 'grid', arch_id,
+                        '{}_s{}'.format(lr_name(lr), seed))
 
 
 def grid_specs(row, lr_grid, holdout, seeds):
@@ -61,8 +86,7 @@ def grid_specs(row, lr_grid, holdout, seeds):
                 extra.append('dataset.holdout={}'.format(holdout))
             specs.append(dict(
                 kind='grid',
-                rel=os.path.join('grid', arch['arch_id'],
-                                 '{}_s{}'.format(lr_name(lr), seed)),
+                rel=run_rel(arch['arch_id'], lr, seed, holdout),
                 extra=extra, arch_file=arch['arch_file'], row=row['key'],
                 lr=lr, seed=seed, search_seed=arch['search_seed']))
     return specs

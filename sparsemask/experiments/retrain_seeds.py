@@ -8,9 +8,7 @@ and the 95% interval of the final mIoU, the per-class IoU and cue
 accuracies, and how many of the trainings' losses levelled off.
 """
 
-import os
-
-from sparsemask.experiments.learning_rate_grid import lr_name
+from sparsemask.experiments.learning_rate_grid import run_rel
 from sparsemask.experiments.table1_rows import arch_of
 from sparsemask.utils import statistics as stats
 from sparsemask.utils.confidence_interval import confidence_interval
@@ -53,8 +51,7 @@ arch_of`).
             'overrides': overrides or row['overrides']}
         specs.append(dict(
             kind=kind,
-            rel=os.path.join('retrain', arch['arch_id'], '{}_s{}'.format(
-                lr_name(lr), seed)),
+            rel=run_rel(arch['arch_id'], lr, seed),
             extra=arch['overrides'](seed) + [
                 'train.lr_decoder={!r}'.format(lr),
                 'train.seed={}'.format(seed)] + list(extra),
@@ -68,8 +65,9 @@ def seed_result(spec, record):
 
     Args:
         spec (dict): its training, one of :func:`retrain_specs`.
-        record (dict): the training's record (``miou``: the evaluation
-            split's, ``failed``, ``time_s``, ``loss``, ``iou``, ``cues``).
+        record (dict): the training's record (``eval_miou``: the
+            evaluation split's, ``failed``, ``time_s``, ``loss``, ``iou``,
+            ``cues``).
 
     Returns:
         dict: ``seed``, ``search_seed``, ``val_miou`` (the mIoU of the
@@ -78,7 +76,7 @@ def seed_result(spec, record):
 
     """
     return {'seed': spec['seed'], 'search_seed': spec.get('search_seed'),
-            'val_miou': record['miou'], 'iou': record.get('iou'),
+            'val_miou': record['eval_miou'], 'iou': record.get('iou'),
             'cues': record.get('cues'), 'failed': record['failed'],
             'dir': spec['rel'], 'time_s': record['time_s'],
             'loss': record['loss']}

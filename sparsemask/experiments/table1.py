@@ -110,6 +110,10 @@ class Table1(object):
             SPLITS.get(dataset['name']) or ()) and \
             dataset['val_split'] == 'val' else None
         self.n_test = None
+        # every retraining's log has the val split's mIoU (the grid's) and
+        # its confusion.json the test split's (the table's): a grid
+        # training at the chosen rate is also that seed's retraining
+        self.runner.confusion_split = self.test_split
         if self.test_split:
             args.holdout = None
             self.n_test = len(build_datasets(dict(
@@ -173,8 +177,8 @@ class Table1(object):
         except ConfigError as e:
             # e.g. a search option this version does not have
             record = unrunnable_search(variant, seed, e)
-            self.say('search {} seed {}: {}'.format(variant, seed,
-                                                   record['failed']))
+            self.say('search {} seed {}: {}'.format(
+                variant, seed, record['failed']))
         self.searches[key] = add_architecture(record, self.out)
         return record
 
@@ -305,16 +309,10 @@ class Table1(object):
             return list(self.args.seeds)
         return list(self.args.seeds[:self.args.other_seeds])
 
-    def eval_overrides(self):
-        """The overrides that make a retraining evaluate on the split the
-        table reports (the test split when the data set has one)."""
-        if self.test_split:
-            return ['dataset.val_split={}'.format(self.test_split)]
-        return []
-
     def retrain(self, row, seeds, **kwargs):
         """Trains at the row's tuned learning rate with each seed and
-        evaluates on the val split.
+        evaluates on the split the table reports (the test split's
+        confusion matrix when the data set has one, else the val split).
 
         Args:
             row (dict): the row, tuned.
@@ -326,7 +324,6 @@ class Table1(object):
             list of dict: each seed's result.
 
         """
-        kwargs.setdefault('extra', self.eval_overrides())
         return [seed_result(spec, self.runner.train(**spec))
                 for spec in retrain_specs(row, seeds, **kwargs)]
 
@@ -383,7 +380,6 @@ class Table1(object):
         return [spec for _, kwargs in stability_retrains(variant, found,
                                                          owner)
                 for spec in retrain_specs(owner, self.args.stability_seeds,
-                                          extra=self.eval_overrides(),
                                           **kwargs)]
 
     # ---------------------------------------------------------------- run
@@ -455,8 +451,7 @@ class Table1(object):
         by_key = {r['key']: r for r in self.rows}
         runner.prefetch([spec for row in ready if row['tuned_lr'] is not None
                          for spec in retrain_specs(
-                             row, self.row_seeds(row),
-                             extra=self.eval_overrides())] +
+                             row, self.row_seeds(row))] +
                         [spec for variant in stability
                          for spec in self._stability_specs(
                              variant, by_key.get(SEARCH_ROW[variant]))])

@@ -25,10 +25,13 @@ QUICK_OVERRIDES = [
     'train.crop_size=32', 'train.loaderjob=0', 'log.log_interval=1',
     'log.eval_interval=1000000', 'log.snapshot_interval=1000000',
 ]
-#: the defaults of the options left None, with --quick and without
+#: the defaults of the options left None, with --quick and without. The
+#: grid is 0.1 and 0.3: on the benchmark's val split 0.03 came last for
+#: each of the six rows of a grid of 0.03, 0.1 and 0.3 (300 iterations;
+#: eval/results/table1_benchmark_300it/table1.json)
 QUICK = {'lr_grid': [0.003, 0.01], 'holdout': 4, 'bench_repeat': 1,
          'bench_size': '32', 'seeds': [10, 11, 12], 'grid_seeds': 1}
-NORMAL = {'lr_grid': [0.03, 0.1, 0.3], 'holdout': None, 'bench_repeat': 5,
+NORMAL = {'lr_grid': [0.1, 0.3], 'holdout': None, 'bench_repeat': 5,
           'bench_size': None, 'seeds': [10, 11, 12, 13, 14],
           'grid_seeds': 2}
 

@@ -79,7 +79,7 @@ def pilot_specs(table):
                 extra.append('dataset.holdout={}'.format(args.holdout))
             specs.append(dict(kind='pilot', rel=os.path.join(
                 'pilot', row['arch_id'], 's{}'.format(seed)), extra=extra,
-                row=key, seed=seed))
+                row=key, seed=seed, tuning_only=True))
     return specs
 
 

@@ -54,6 +54,12 @@ class TrainingRunner(object):
             of the log.
         level_threshold (float): its largest relative change.
         say (callable): prints a progress line.
+        confusion_split (str): the split every segmentation retraining's
+            confusion matrix (``confusion.json``) is computed on, e.g.
+            ``test``, while its log's mIoU stays the val split's; None for
+            the val split. The record's ``eval_miou`` is that matrix's
+            mIoU, so that one training gives both the tuning split's and
+            the reported split's numbers.
 
     Attributes:
         trainings (list of dict): the record of every :meth:`train` call.
@@ -61,8 +67,9 @@ class TrainingRunner(object):
     """
 
     def __init__(self, out, config, gpu=-1, jobs=1, level_window=0.2,
-                 level_threshold=0.05, say=print):
+                 level_threshold=0.05, say=print, confusion_split=None):
         self.out = out
+        self.confusion_split = confusion_split
         self.config = config
         self.gpu = gpu
         self.jobs = jobs
@@ -88,7 +95,7 @@ class TrainingRunner(object):
 
     # ---------------------------------------------------------- trainings
     def train(self, kind, rel, extra, mode='retrain', arch_file=None,
-              **info):
+              tuning_only=False, **info):
         """Runs one training, or reuses a finished one.
 
         Args:
@@ -98,11 +105,16 @@ class TrainingRunner(object):
             mode (str): ``search`` or ``retrain``.
             arch_file (str): the arch.yaml ``model.arch`` names, if any
                 (then the architecture is compared, not the path).
+            tuning_only (bool): its confusion matrix on the val split,
+                not on ``confusion_split`` (a training that must not read
+                the reported split, e.g. the pilot's).
             **info: kept in the record (``lr``, ``seed``, ...).
 
         Returns:
             dict: the record: ``dir``, ``cached``, ``time_s``, ``miou``
             (the final ``val/main/miou``: the holdout's for the grid),
+            ``eval_miou`` (a retraining's on ``confusion_split``, else
+            ``miou``),
             ``loss`` (:func:`~sparsemask.utils.statistics.loss_levelled`),
             ``failed`` (the error of a diverged run, or None).
 
@@ -124,12 +136,17 @@ class TrainingRunner(object):
             record['cached'] = False
             self.say('[{}] {} {} ...'.format(len(self.trainings) + 1, mode,
                                              rel))
-            status = train_in_dir(config, mode, run_dir, device=self.gpu)
+            status = train_in_dir(config, mode, run_dir, device=self.gpu,
+                                  confusion_split=self.split(tuning_only))
             record.update(time_s=status['time_s'], failed=status['failed'],
                           resumed=status['resumed'])
-        record.update(self.read_log(run_dir, mode))
+        split = self.split(tuning_only)
+        record.update(self.read_log(run_dir, mode, split))
+        record['eval_miou'] = record['miou']
+        if mode == 'retrain' and split is not None:
+            record['eval_miou'] = record['confusion_miou']
         if record['failed']:
-            record['miou'] = None
+            record['miou'] = record['eval_miou'] = None
         self.trainings.append(record)
         if not record['cached'] and rel not in self._ran_now:
             self.say(self.describe(kind, record))
@@ -164,20 +181,33 @@ class TrainingRunner(object):
                 continue    # train() reports it
             if self.ended(run_dir, mode) is None:
                 todo.append((spec.get('kind', 'seed'), rel, config, mode,
-                             run_dir))
+                             run_dir, self.split(spec.get('tuning_only'))))
         if not todo:
             return
         self.say('running {} trainings, {} at a time (one thread '
                  'each)'.format(len(todo), self.jobs))
-        done = self.pool.run([(config, mode, run_dir)
-                              for _, _, config, mode, run_dir in todo])
+        done = self.pool.run([(config, mode, run_dir, -1, split)
+                              for _, _, config, mode, run_dir, split in todo])
         for n, (i, status) in enumerate(done):
-            kind, rel, _, mode, run_dir = todo[i]
+            kind, rel, _, mode, run_dir, split = todo[i]
             self._ran_now.add(rel)
             record = dict(status, kind=kind)
-            record.update(self.read_log(run_dir, mode))
+            record.update(self.read_log(run_dir, mode, split))
             self.say('[{}/{}] {} {}'.format(n + 1, len(todo), mode, rel))
             self.say(self.describe(kind, record))
+
+    def split(self, tuning_only=False):
+        """The split of a retraining's confusion matrix.
+
+        Args:
+            tuning_only (bool): whether the training must not read the
+                reported split.
+
+        Returns:
+            str or None: ``confusion_split``, or None (the val split).
+
+        """
+        return None if tuning_only else self.confusion_split
 
     def prepare(self, rel, extra, arch_file):
         """The config and the directory of a training, checked against
@@ -235,12 +265,14 @@ class TrainingRunner(object):
             format_miou(record['miou']), format_change(record['loss']),
             '; FAILED: ' + record['failed'] if record['failed'] else '')
 
-    def read_log(self, run_dir, mode):
+    def read_log(self, run_dir, mode, split=None):
         """What a training's ``log`` says.
 
         Args:
             run_dir (str): its directory.
             mode (str): ``search`` or ``retrain``.
+            split (str): the split of a retraining's confusion matrix
+                (None: the val split).
 
         Returns:
             dict: ``miou`` (the last ``val/main/miou``), ``loss`` (whether
@@ -262,37 +294,49 @@ class TrainingRunner(object):
                   'iterations': entries[-1].get('iteration')
                   if entries else None}
         if mode == 'retrain':
-            result.update(read_confusion(run_dir))
+            result.update(read_confusion(run_dir, split))
         if mode == 'search':
             result['sparse_loss'] = stats.loss_levelled(
                 entries, 'main/sparse_loss', **level)
         return result
 
 
-def read_confusion(run_dir):
-    """The per-class IoU and the cue accuracies of a retraining, from the
-    confusion matrix ``train_in_dir`` wrote.
+def read_confusion(run_dir, split=None):
+    """The per-class IoU, the cue accuracies and the mIoU of a retraining,
+    from the confusion matrix ``train_in_dir`` wrote.
 
     Args:
         run_dir (str): its directory.
+        split (str): the split the matrix must be of (None: the config's
+            val split).
 
     Returns:
-        dict: ``iou`` (label name -> IoU) and ``cues``
+        dict: ``iou`` (label name -> IoU), ``cues``
         (:func:`~sparsemask.evaluations.cue_accuracy`'s, None for labels
-        that are not combinations of cues); both None without the file.
+        that are not combinations of cues) and ``confusion_miou``; all
+        None without the file.
+
+    Raises:
+        StaleRunError: the matrix is of another split.
 
     """
     path = os.path.join(run_dir, CONFUSION_FILE)
     if not os.path.isfile(path):
-        return {'iou': None, 'cues': None}
+        return {'iou': None, 'cues': None, 'confusion_miou': None}
     with open(path) as f:
         record = json.load(f)
+    if record.get('split') != split:
+        raise StaleRunError(
+            '{} is of the {} split, expected the {} split; delete the '
+            'directory or choose another --out'.format(
+                path, record.get('split') or 'val', split or 'val'))
     names = record['label_names']
     try:
         cues = cue_accuracy(numpy.asarray(record['confusion']), names)
     except ValueError:
         cues = None
-    return {'iou': dict(zip(names, record['iou'])), 'cues': cues}
+    return {'iou': dict(zip(names, record['iou'])), 'cues': cues,
+            'confusion_miou': record['miou']}
 
 
 def products(mode):

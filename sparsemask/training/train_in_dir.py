@@ -15,7 +15,7 @@ STATUS_FILE = 'train_status.json'
 CONFUSION_FILE = 'confusion.json'
 
 
-def train_in_dir(config, mode, run_dir, device=-1):
+def train_in_dir(config, mode, run_dir, device=-1, confusion_split=None):
     """Runs one training into its own directory, quietly, and records how
     it ended.
 
@@ -35,6 +35,9 @@ def train_in_dir(config, mode, run_dir, device=-1):
         mode (str): ``'search'`` or ``'retrain'``.
         run_dir (str): the output directory.
         device (int): GPU id, -1 for the CPU.
+        confusion_split (str): the split a segmentation retraining's
+            confusion matrix is computed on (``dataset.val_split``'s
+            value, e.g. ``test``); None for the config's val split.
 
     Returns:
         dict: ``time_s`` (wall-clock seconds), ``failed`` (the one-line
@@ -54,7 +57,8 @@ def train_in_dir(config, mode, run_dir, device=-1):
             failed = one_line(e)
         else:
             if mode == 'retrain' and config['task'] == 'segmentation':
-                write_confusion(result['model'], config, run_dir)
+                write_confusion(result['model'], config, run_dir,
+                                split=confusion_split)
     status = {'time_s': time.time() - start, 'failed': failed,
               'resumed': resume, 'pid': os.getpid()}
     atomic_write_text(os.path.join(run_dir, STATUS_FILE),
@@ -63,32 +67,39 @@ def train_in_dir(config, mode, run_dir, device=-1):
     return status
 
 
-def write_confusion(model, config, run_dir):
-    """Evaluates a trained segmentation model on its validation set and
-    writes the confusion matrix, the label names and the mIoU to
-    ``run_dir/confusion.json`` (atomically).
+def write_confusion(model, config, run_dir, split=None):
+    """Evaluates a trained segmentation model on its validation set (or
+    another split) and writes the confusion matrix, the label names, the
+    mIoU and the split to ``run_dir/confusion.json`` (atomically).
 
     Args:
         model (~sparsemask.links.SparseMask): the model.
         config (dict): its config (the validation set: ``dataset``).
         run_dir (str): the directory.
+        split (str): the split to evaluate on, as ``dataset.val_split``
+            names it; None for the config's own.
 
     Returns:
         dict: what was written: ``confusion`` (rows: ground truth),
-        ``label_names``, ``miou`` and ``iou``.
+        ``label_names``, ``miou``, ``iou`` and ``split`` (None: the
+        config's val split).
 
     """
     import chainer
     from sparsemask.evaluations import evaluate_segmentation
     from sparsemask.training.build_datasets import build_datasets
-    _, val, label_names = build_datasets(config['dataset'])
+    dataset = dict(config['dataset'])
+    if split is not None:
+        dataset['val_split'] = split
+    _, val, label_names = build_datasets(dataset)
     with chainer.using_config('train', False), \
             chainer.no_backprop_mode():
         result = evaluate_segmentation(model, val, len(label_names))
     record = {'confusion': result['confusion'].tolist(),
               'label_names': list(label_names),
               'miou': float(result['miou']),
-              'iou': [None if x != x else float(x) for x in result['iou']]}
+              'iou': [None if x != x else float(x) for x in result['iou']],
+              'split': split}
     atomic_write_text(os.path.join(run_dir, CONFUSION_FILE),
                       json.dumps(record) + '\n')
     return record

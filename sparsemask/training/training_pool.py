@@ -65,7 +65,10 @@ class TrainingPool(object):
         """Runs trainings, ``jobs`` at a time.
 
         Args:
-            trainings (list of tuple): ``(config, mode, run_dir)`` each.
+            trainings (list of tuple): the positional arguments of
+                :func:`~sparsemask.training.train_in_dir.train_in_dir`
+                each: ``(config, mode, run_dir)``, or with ``device``
+                (-1) and ``confusion_split``.
 
         Yields:
             tuple: ``(index, status)`` of each training as it ends (in the
@@ -74,8 +77,8 @@ class TrainingPool(object):
             status. A worker's exception is raised here.
 
         """
-        futures = {self.submit(train_in_dir, config, mode, run_dir): i
-                   for i, (config, mode, run_dir) in enumerate(trainings)}
+        futures = {self.submit(train_in_dir, *training): i
+                   for i, training in enumerate(trainings)}
         try:
             for future in concurrent.futures.as_completed(futures):
                 yield futures[future], future.result()

@@ -9,6 +9,7 @@ from sparsemask.experiments import choose_lr
 from sparsemask.experiments import grid_entry
 from sparsemask.experiments import grid_specs
 from sparsemask.experiments import lr_name
+from sparsemask.experiments import retrain_specs
 from sparsemask.experiments.learning_rate_grid import grid_summary
 
 ROW = {'key': 'unet', 'arch_id': 'unet', 'arch_file': None,
@@ -44,8 +45,12 @@ def test_a_searched_row_takes_its_searches_in_turn():
     assert [(s['search_seed'], s['arch_file']) for s in specs] == [
         (0, 'a0.yaml'), (1, 'a1.yaml'), (0, 'a0.yaml')]
     assert specs[1]['extra'][0] == 'model.arch=a1.yaml'
-    assert specs[1]['rel'] == os.path.join('grid', 'sparse_search1',
+    # without a holdout a grid training is its seed's retraining
+    assert specs[1]['rel'] == os.path.join('runs', 'sparse_search1',
                                            'lr0.01_s11')
+    row['tuned_lr'] = 0.01
+    assert [s['rel'] for s in retrain_specs(row, [10, 11, 12])] == \
+        [s['rel'] for s in specs]
 
 
 def _entry(lr, miou, failed=None, seed=10):

@@ -18,8 +18,8 @@ ROW = {'key': 'sparsemask', 'arch_id': 'sparse_search0',
 def test_retrain_specs_at_the_tuned_lr():
     specs = retrain_specs(ROW, [10, 11])
     assert [s['rel'] for s in specs] == [
-        os.path.join('retrain', 'sparse_search0', 'lr0.01_s10'),
-        os.path.join('retrain', 'sparse_search0', 'lr0.01_s11')]
+        os.path.join('runs', 'sparse_search0', 'lr0.01_s10'),
+        os.path.join('runs', 'sparse_search0', 'lr0.01_s11')]
     assert specs[1]['extra'] == ['model.arch=/out/search/sparse_s0/arch.yaml',
                                  'train.lr_decoder=0.01', 'train.seed=11']
     assert all(s['kind'] == 'seed' and s['lr'] == 0.01 for s in specs)
@@ -27,7 +27,7 @@ def test_retrain_specs_at_the_tuned_lr():
     other = retrain_specs(ROW, [10], kind='stability',
                           arch_id='sparse_search1', arch_file='a1.yaml',
                           overrides=lambda seed: ['model.arch=a1.yaml'])
-    assert other[0]['rel'] == os.path.join('retrain', 'sparse_search1',
+    assert other[0]['rel'] == os.path.join('runs', 'sparse_search1',
                                            'lr0.01_s10')
     assert other[0]['arch_file'] == 'a1.yaml'
     assert other[0]['extra'][0] == 'model.arch=a1.yaml'
@@ -48,13 +48,15 @@ def test_a_searched_row_takes_its_searches_in_turn():
     assert [s['search_seed'] for s in specs] == [0, 1, 2, 0, 1]
     assert [s['extra'][0] for s in specs] == [
         'model.arch=a{}.yaml'.format(i) for i in (0, 1, 2, 0, 1)]
-    assert specs[4]['rel'] == os.path.join('retrain', 'sparse_search1',
+    assert specs[4]['rel'] == os.path.join('runs', 'sparse_search1',
                                            'lr0.01_s14')
 
 
 def _run(seed, miou, change, levelled, cues=None, iou=None):
     spec = {'seed': seed, 'rel': 's{}'.format(seed)}
-    return seed_result(spec, {'miou': miou, 'failed': None, 'time_s': 1.0,
+    # the log's mIoU (the tuning split's) is not the reported one
+    return seed_result(spec, {'miou': -1.0, 'eval_miou': miou,
+                              'failed': None, 'time_s': 1.0,
                               'loss': {'relative_change': change,
                                        'levelled': levelled},
                               'cues': cues, 'iou': iou})

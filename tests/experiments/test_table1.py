@@ -8,16 +8,21 @@ import os
 import subprocess
 import sys
 
+import chainer
 import numpy
 import pytest
+
+from chainercv.evaluations import eval_semantic_segmentation
 
 from sparsemask.connectivity import Connectivity
 from sparsemask.experiments import run_table1
 from sparsemask.experiments import Table1
 from sparsemask.experiments import table1_options
+from sparsemask.training import build_datasets
 from sparsemask.training import build_model
 from sparsemask.training import ConfigError
 from sparsemask.training import load_config
+from sparsemask.training import load_trained_model
 from sparsemask.utils import statistics as stats
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -254,3 +259,45 @@ def test_matched_channels_finds_the_depth_of_a_parameter_count(tmp_path):
     assert table.matched_channels(full(2) + 1) == (2, full(2))
     assert table.matched_channels(full(4) - 1) == (4, full(4))
     assert table.matched_channels(1)[0] == 1    # below every depth
+
+
+BENCHMARK = ['dataset.name=benchmark', 'dataset.n_train=16',
+             'dataset.n_val=4', 'dataset.n_test=4', 'dataset.size=32']
+
+
+def test_with_a_test_split_the_grid_is_tuned_on_val_and_reused_on_test(
+        tmp_path):
+    # on a data set with a test split a grid training at the chosen rate
+    # is its seed's retraining: its log's mIoU (val) tunes the rate, its
+    # confusion matrix's (test) is the table's
+    out = str(tmp_path / 'out')
+    result = run_table1(_options(out, jobs=1, rows=['unet'], stability=[],
+                                 overrides=list(BENCHMARK)),
+                        say=lambda t: None)
+    assert result['protocol']['tune_split'] == 'val'
+    assert result['protocol']['eval_split'] == 'test'
+    row = result['rows'][0]
+    for g in row['grid']:
+        for r in g['runs']:
+            assert r['holdout_miou'] == _final_miou(os.path.join(out,
+                                                                 r['dir']))
+    grid_dirs = {r['dir'] for g in row['grid'] for r in g['runs']
+                 if g['lr'] == row['tuned_lr']}
+    assert [r['seed'] for r in row['runs']] == SEEDS
+    # the grid seed's retraining is the grid's training: 2 + 2 ran, not 5
+    assert row['runs'][0]['dir'] in grid_dirs
+    assert result['timing']['ran'] == 4
+    # the reported mIoU is the test split's, as ChainerCV computes it from
+    # the trained model's predictions
+    for run in row['runs']:
+        run_dir = os.path.join(out, run['dir'])
+        confusion = _read_json(os.path.join(run_dir, 'confusion.json'))
+        assert confusion['split'] == 'test'
+        model, config = load_trained_model(run_dir)
+        test = build_datasets(dict(config['dataset'], val_split='test'))[1]
+        imgs, labels = zip(*[test[i] for i in range(len(test))])
+        with chainer.using_config('train', False):
+            preds = model.predict(list(imgs))
+        expected = eval_semantic_segmentation(preds, list(labels))
+        assert run['val_miou'] == pytest.approx(
+            numpy.nanmean(expected['iou']), abs=1e-6)

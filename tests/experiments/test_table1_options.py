@@ -41,7 +41,7 @@ def test_defaults_and_the_quick_protocol():
     assert args.other_seeds == 3 and args.pilot_gate is False
     assert args.argv == [] and args.config == CONFIG and args.out == 'out'
     args = table1_options(CONFIG, 'out', jobs=1)
-    assert args.lr_grid == [0.03, 0.1, 0.3] and args.holdout is None
+    assert args.lr_grid == [0.1, 0.3] and args.holdout is None
     assert args.bench_repeat == 5 and args.bench_size is None
     # 5 seeds for the main rows, 3 for the others, 2 for the grid
     assert args.seeds == [10, 11, 12, 13, 14] and args.other_seeds == 3
