@@ -52,13 +52,16 @@ The protocol:
 3. Each row is then retrained at its chosen learning rate on the whole
    training split: FCN, U-Net, the full FDN and SparseMask with each
    ``--seeds``, the other rows with the first ``--other-seeds``, and
-   evaluated on the test split (val without one). The table shows the
-   mean +- the sample standard deviation of the final mIoU and the 95%
-   interval of the mean (Student's t); SparseMask is compared with each
-   row on the seeds both have (same seed: same decoder initialisation and
-   data order), with the interval of the mean difference; the per-class
-   IoU and the cue accuracies (from each training's confusion matrix) are
-   averaged per row.
+   evaluated on the test split (val without one). With a test split a
+   training is evaluated on both: its log has the val split's mIoU (the
+   grid's) and its ``confusion.json`` the test split's (the table's), so
+   the grid's trainings at the chosen rate are also the first seeds'
+   retrainings. The table shows the mean +- the sample standard deviation
+   of the final mIoU and the 95% interval of the mean (Student's t);
+   SparseMask is compared with each row on the seeds both have (same seed:
+   same decoder initialisation and data order), with the interval of the
+   mean difference; the per-class IoU and the cue accuracies (from each
+   training's confusion matrix) are averaged per row.
 4. Search stability: for each search seed, the kept connections; how often
    each connection is kept; the Jaccard index of every pair of kept sets;
    and the mIoU of the row's trainings by the search they retrained
@@ -81,13 +84,14 @@ one per core), each in a worker process with one thread
 numbers then depend only on its config, not on ``--jobs``.
 
 Every training has its own directory under ``--out`` (``search/``,
-``grid/``, ``retrain/``); one that finished (``model.npz`` and ``log``
-there, with the same configuration) is not run again when the script is
-rerun, and one that was interrupted is resumed from its newest snapshot.
-A directory that holds a training with another configuration is an error
-(choose another ``--out`` or delete it). The table is printed and written
-to ``OUT/table1.md``; everything (per-seed results, the grid, the
-stability study, the losses, the timings) to ``OUT/table1.json``.
+``runs/``; ``grid/`` for the trainings on less data with a holdout); one
+that finished (``model.npz`` and ``log`` there, with the same
+configuration) is not run again when the script is rerun, and one that was
+interrupted is resumed from its newest snapshot. A directory that holds a
+training with another configuration is an error (choose another ``--out``
+or delete it). The table is printed and written to ``OUT/table1.md``;
+everything (per-seed results, the grid, the stability study, the losses,
+the timings) to ``OUT/table1.json``.
 
 The default config, ``configs/table1_benchmark.yaml``, is the paper's
 protocol scaled down to the synthetic benchmark

@@ -79,6 +79,7 @@ class TrainingRunner(object):
         self.trainings = []
         self.pool = None            # see start_workers()
         self._ran_now = set()       # run by prefetch() in this invocation
+        self._recorded = set()      # recorded by train() in this invocation
 
     # ------------------------------------------------------------ workers
     def start_workers(self):
@@ -127,8 +128,11 @@ class TrainingRunner(object):
         record = dict(kind=kind, dir=rel, mode=mode, **info)
         status = self.ended(run_dir, mode)
         if status is not None:
-            # finished earlier, or just now by a worker of prefetch()
-            record['cached'] = rel not in self._ran_now
+            # finished earlier, or just now by a worker of prefetch(); a
+            # directory two specs share (a grid training that is also a
+            # seed's retraining) ran once
+            record['cached'] = rel not in self._ran_now or \
+                rel in self._recorded
             record['time_s'] = status.get('time_s')
             record['failed'] = status.get('failed')
             record['resumed'] = status.get('resumed')
@@ -148,6 +152,7 @@ class TrainingRunner(object):
         if record['failed']:
             record['miou'] = record['eval_miou'] = None
         self.trainings.append(record)
+        self._recorded.add(rel)
         if not record['cached'] and rel not in self._ran_now:
             self.say(self.describe(kind, record))
         return record

@@ -270,8 +270,9 @@ def test_with_a_test_split_the_grid_is_tuned_on_val_and_reused_on_test(
     # on a data set with a test split a grid training at the chosen rate
     # is its seed's retraining: its log's mIoU (val) tunes the rate, its
     # confusion matrix's (test) is the table's
+    # (in worker processes, as the table runs on the CPU)
     out = str(tmp_path / 'out')
-    result = run_table1(_options(out, jobs=1, rows=['unet'], stability=[],
+    result = run_table1(_options(out, jobs=2, rows=['unet'], stability=[],
                                  overrides=list(BENCHMARK)),
                         say=lambda t: None)
     assert result['protocol']['tune_split'] == 'val'
@@ -287,6 +288,7 @@ def test_with_a_test_split_the_grid_is_tuned_on_val_and_reused_on_test(
     # the grid seed's retraining is the grid's training: 2 + 2 ran, not 5
     assert row['runs'][0]['dir'] in grid_dirs
     assert result['timing']['ran'] == 4
+    assert len({t['dir'] for t in result['trainings']}) == 4
     # the reported mIoU is the test split's, as ChainerCV computes it from
     # the trained model's predictions
     for run in row['runs']:
