@@ -96,10 +96,6 @@ class Table1(object):
         self.warnings = []
         self.started = time.time()
         self._decoder_params = {}
-        self.runner = TrainingRunner(
-            self.out, self.config, gpu=args.gpu, jobs=args.jobs,
-            level_window=args.level_window,
-            level_threshold=args.level_threshold, say=say)
         train, val, label_names = build_datasets(self.base['dataset'])
         self.n_class = len(label_names)
         self.n_train = len(train)
@@ -113,7 +109,11 @@ class Table1(object):
         # every retraining's log has the val split's mIoU (the grid's) and
         # its confusion.json the test split's (the table's): a grid
         # training at the chosen rate is also that seed's retraining
-        self.runner.confusion_split = self.test_split
+        self.runner = TrainingRunner(
+            self.out, self.config, gpu=args.gpu, jobs=args.jobs,
+            level_window=args.level_window,
+            level_threshold=args.level_threshold, say=say,
+            confusion_split=self.test_split)
         if self.test_split:
             args.holdout = None
             self.n_test = len(build_datasets(dict(

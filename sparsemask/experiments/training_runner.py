@@ -125,6 +125,7 @@ class TrainingRunner(object):
 
         """
         config, run_dir = self.prepare(rel, extra, arch_file)
+        split = self.split(tuning_only)
         record = dict(kind=kind, dir=rel, mode=mode, **info)
         status = self.ended(run_dir, mode)
         if status is not None:
@@ -141,10 +142,9 @@ class TrainingRunner(object):
             self.say('[{}] {} {} ...'.format(len(self.trainings) + 1, mode,
                                              rel))
             status = train_in_dir(config, mode, run_dir, device=self.gpu,
-                                  confusion_split=self.split(tuning_only))
+                                  confusion_split=split)
             record.update(time_s=status['time_s'], failed=status['failed'],
                           resumed=status['resumed'])
-        split = self.split(tuning_only)
         record.update(self.read_log(run_dir, mode, split))
         record['eval_miou'] = record['miou']
         if mode == 'retrain' and split is not None:
