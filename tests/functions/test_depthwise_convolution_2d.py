@@ -215,17 +215,51 @@ def test_blocks_of_channels(monkeypatch, stride, per_block):
     gy = rng.randn(2, 7, -(-13 // stride), -(-11 // stride))
     whole = grads(depthwise_convolution_2d, x, W, b, gy, stride=stride,
                   pad=pads)
-    geo = module._geometry(x.shape, W.shape, (stride,) * 2, pads, (1, 1))
-    assert geo.block(7, 8) == 7
-    per_channel = 8 * (geo.n_phases * geo.qh * geo.qw
-                       + 2 * geo.out_h * geo.qw)
-    monkeypatch.setattr(module, 'BLOCK_BYTES', per_block * per_channel)
-    assert geo.block(7, 8) == per_block
+    geo = module._Geometry((13, 11), (3, 3), (stride,) * 2, pads, (1, 1))
+    bands = module._Bands((13, 11), (3, 3), (stride,) * 2, pads, (1, 1),
+                          module.ROW_BLOCK)
+    assert geo.block(7, 8) == 7 and bands.block(7, 8) == 7
+    # the forward's blocks and the gradients' blocks
+    for obj, per_channel in [
+            (bands, 8 * (stride * bands.rows * bands.qw
+                         + 2 * bands.n_blocks * bands.row_block
+                         * bands.out_w)),
+            (geo, 8 * (geo.n_phases * geo.qh * geo.qw
+                       + 2 * geo.out_h * geo.qw))]:
+        monkeypatch.setattr(module, 'BLOCK_BYTES', per_block * per_channel)
+        assert obj.block(7, 8) == per_block
+        monkeypatch.setattr(module, 'BLOCK_BYTES', 1 << 20)
+    monkeypatch.setattr(module._Bands, 'block',
+                        lambda self, c, itemsize: min(c, per_block))
+    monkeypatch.setattr(module._Geometry, 'block',
+                        lambda self, c, itemsize: min(c, per_block))
     blocks = grads(depthwise_convolution_2d, x, W, b, gy, stride=stride,
                    pad=pads)
     for key in whole:
         numpy.testing.assert_allclose(blocks[key], whole[key], rtol=1e-12,
                                       atol=1e-12, err_msg=key)
+
+
+@pytest.mark.parametrize('row_block', [1, 2, 3, 4, 5, 16])
+@pytest.mark.parametrize('size,ksize,stride,dilate,pads', [
+    ((13, 11), (3, 3), 1, 1, ((1, 1), (1, 1))),
+    ((13, 11), (3, 3), 2, 1, ((0, 1), (1, 1))),
+    ((14, 9), (3, 3), 2, 2, ((2, 2), (1, 3))),
+    ((9, 16), (3, 3), 1, 3, ((3, 3), (3, 3))),
+    ((6, 7), (3, 3), 3, 1, ((0, 0), (2, 0))),
+    ((10, 8), (2, 5), 1, 1, ((0, 1), (2, 2))),
+])
+def test_band_rows(size, ksize, stride, dilate, pads, row_block):
+    # the forward's bands of output rows (a partial last band where the
+    # output rows are not a multiple of the band) against direct loops in
+    # float64
+    rng = numpy.random.RandomState(3)
+    x, W, b = make(rng, 2, 5, size, ksize, numpy.float64, True)
+    got = module._forward(x, W, b, (stride, stride), pads,
+                          (dilate, dilate), row_block)
+    ref = reference(x, W, b, stride, pads, dilate)
+    assert got.shape == ref.shape
+    numpy.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
 
 
 def test_channels_last_input():
