@@ -23,7 +23,9 @@ It reports the parameters as encoder+decoder in the paper's format
 ``--batch`` (median of ``--repeat`` runs after warm-up), and for each
 ``--train-crop`` and ``--train-batch`` the time and memory of one
 training step (tracemalloc peak on the CPU, CuPy's memory pool on a GPU);
-the variants' outputs must agree to 1e-4. See
+the variants' outputs must agree to 1e-4. As the training and evaluation
+scripts do, it first lets malloc keep freed blocks for reuse
+(:func:`sparsemask.utils.reuse_freed_memory`; ``--default-malloc``: not). See
 :mod:`sparsemask.benchmarks.run_model_benchmark` for the method.
 
 A table is printed and everything is written to ``--json`` (default
@@ -107,6 +109,7 @@ def run_benchmark(args):
         train_batches=args.train_batch, train_crops=crops,
         train_repeat=args.train_repeat, threads=args.threads,
         onnxruntime=not args.no_onnxruntime,
+        reuse_memory=not args.default_malloc,
         argv=sys.argv[1:] if args.argv is None else args.argv,
         progress=None if args.quiet else lambda t: print(t, flush=True))
 
@@ -156,6 +159,10 @@ def make_parser():
                         'OPENBLAS_NUM_THREADS when set, else one per core)')
     parser.add_argument('--no-onnxruntime', action='store_true',
                         help='do not run the export in ONNX Runtime')
+    parser.add_argument('--default-malloc', action='store_true',
+                        help="keep glibc's default allocation (without "
+                        'sparsemask.utils.reuse_freed_memory, which the '
+                        'training and evaluation scripts call)')
     parser.add_argument('--quick', action='store_true',
                         help='tiny sizes for tests: --size 64 --batch 1 2 '
                         '--repeat 1 --train-batch 2 --train-crop 64 '

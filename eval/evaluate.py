@@ -50,6 +50,7 @@ from sparsemask.training.arguments import add_trained_model_arguments
 from sparsemask.training.arguments import create_communicator
 from sparsemask.training.report_failure import debug_requested
 from sparsemask.training.report_failure import report_failure
+from sparsemask.utils.reuse_freed_memory import reuse_freed_memory
 
 
 def parse_scales(text):
@@ -157,6 +158,7 @@ def main(argv=None):
     args = make_parser().parse_intermixed_args(argv)
     args.comm = None
     debug = debug_requested(args.debug)
+    reuse_freed_memory()
     try:
         return evaluate(args)
     except SystemExit:

@@ -128,6 +128,7 @@ from sparsemask.experiments.table1_options import DEFAULTS as D
 from sparsemask.training.report_failure import debug_requested
 from sparsemask.training.report_failure import report_failure
 from sparsemask.training.training_pool import available_cores
+from sparsemask.utils.reuse_freed_memory import reuse_freed_memory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(ROOT, 'configs', 'table1_benchmark.yaml')
@@ -243,6 +244,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = None
+    reuse_freed_memory()
     try:
         args = parse_args(argv)
         result = run_table1(

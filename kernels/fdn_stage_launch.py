@@ -46,9 +46,11 @@ def accumulate_numpy(zs, scale, shift, size):
     grouping (:class:`~kernels.fdn_stage_plan.StagePlan`):
     inputs of one size are summed at their resolution first (resizing is
     linear), 1x1 inputs are folded with the shift into a bias, all resized
-    groups are resized by one matmul per group along the width and one
-    matmul over the stacked groups along the height, which writes the
-    output once. Inputs already at the output size are added directly.
+    groups are resized by one matmul per group along the width and, along
+    the height, one matmul over the stacked groups per band of output rows
+    (:meth:`~kernels.fdn_stage_plan.StagePlan.row_bands`: only the rows
+    that band reads), which writes the output once. Inputs already at the
+    output size are added directly.
 
     Args:
         zs (list of numpy.ndarray): ``(N, C, h_t, w_t)`` each.
@@ -73,7 +75,9 @@ def accumulate_numpy(zs, scale, shift, size):
             plan.scaled_sum(zs, scale, ts), rx)
         off += h
     stacked[:, :, off] = plan.bias(numpy, zs, scale, shift)[:, :, None]
-    out = numpy.matmul(ry_bias, stacked)
+    out = numpy.empty((N, C, H, W), dtype=dtype)
+    for o0, o1, cols, m in plan.row_bands(dtype):
+        numpy.matmul(m, stacked[:, :, cols], out=out[:, :, o0:o1])
     if plan.full:
         out += plan.scaled_sum(zs, scale, plan.full)
     return out

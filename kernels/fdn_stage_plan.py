@@ -57,6 +57,10 @@ def interpolation_matrix(n_out, n_in, dtype=numpy.float32):
     return m.astype(dtype)
 
 
+#: output rows per band of :meth:`StagePlan.row_bands`
+ROWS_PER_BAND = 32
+
+
 def _csr(matrices):
     # the rows of the matrices stacked, in CSR form (float32 weights)
     m = numpy.concatenate(matrices, axis=0)
@@ -102,6 +106,7 @@ class StagePlan(object):
         #: [((h, w), [t, ...]), ...] in first-seen order
         self.resized = list(groups.items())
         self._matrices = {}
+        self._bands = {}
         self._tables = None
         self._device_tables = {}
 
@@ -152,6 +157,41 @@ class StagePlan(object):
                    for (h, w), _ in self.resized]
             self._matrices[dtype] = (ry_bias[:, :-1], ry_bias, rxs)
         return self._matrices[dtype]
+
+    def row_bands(self, dtype, rows=ROWS_PER_BAND):
+        """The NumPy forward's height resizing, a band of output rows at a
+        time.
+
+        Each output row reads two rows of each resized group and the bias
+        row, so a band of ``rows`` output rows reads a few rows of the
+        stacked groups: it is one product of the band's rows of ``ry_bias``
+        restricted to those columns and the gathered rows, instead of a
+        product with the whole of ``ry_bias`` (whose other columns are
+        zeros).
+
+        Args:
+            dtype: the dtype of the matrices.
+            rows (int): output rows per band.
+
+        Returns:
+            list of tuple: ``(o0, o1, cols, m)`` per band: the output rows
+            ``o0:o1``, the columns ``cols`` (int64) of ``ry_bias`` they
+            read and ``m = ry_bias[o0:o1][:, cols]``.
+
+        """
+        key = (numpy.dtype(dtype), int(rows))
+        if key not in self._bands:
+            _, ry_bias, _ = self.matrices(dtype)
+            H = self.size[0]
+            bands = []
+            for o0 in range(0, H, rows):
+                o1 = min(H, o0 + rows)
+                block = ry_bias[o0:o1]
+                cols = numpy.flatnonzero((block != 0).any(axis=0))
+                bands.append((o0, o1, cols, numpy.ascontiguousarray(
+                    block[:, cols])))
+            self._bands[key] = bands
+        return self._bands[key]
 
     def tables(self):
         """The index and weight tables of the CUDA kernels (NumPy arrays).

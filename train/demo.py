@@ -53,6 +53,7 @@ from sparsemask.training.report_failure import debug_requested
 from sparsemask.training.report_failure import report_failure
 from sparsemask.utils.atomic_write import atomic_write_text
 from sparsemask.utils.statistics import last_logged
+from sparsemask.utils.reuse_freed_memory import reuse_freed_memory
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -150,6 +151,7 @@ def main():
                         help='print the traceback of every error')
     parser.add_argument('overrides', nargs='*', metavar='section.key=value')
     args = parser.parse_intermixed_args()
+    reuse_freed_memory()
     try:
         demo(args)
     except Exception as e:

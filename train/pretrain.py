@@ -31,6 +31,7 @@ from sparsemask.training.pretrain_encoder import load_pretrain_config
 from sparsemask.training.pretrain_encoder import pretrain_encoder
 from sparsemask.training.report_failure import debug_requested
 from sparsemask.training.report_failure import report_failure
+from sparsemask.utils.reuse_freed_memory import reuse_freed_memory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(ROOT, 'configs', 'pretrain_benchmark.yaml')
@@ -53,6 +54,7 @@ def main(argv=None):
     parser.add_argument('overrides', nargs='*', metavar='section.key=value',
                         help='config overrides, e.g. train.iterations=100')
     args = parser.parse_intermixed_args(argv)
+    reuse_freed_memory()
     try:
         config = load_pretrain_config(args.config, args.overrides)
         command = ' '.join(['train/pretrain.py'] + (

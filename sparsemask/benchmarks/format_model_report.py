@@ -35,9 +35,12 @@ def format_model_report(result, root=None):
             '{} connections'.format(result['n_connections']),
             result['decoder_channels'], result['n_class']),
         'device: {}; median of {} repeats ({} for training steps) after '
-        '{} warm-up; OPENBLAS_NUM_THREADS={}, ONNX Runtime threads {}'.format(
+        '{} warm-up; OPENBLAS_NUM_THREADS={}, ONNX Runtime threads {}; '
+        'malloc {}'.format(
             result['device'], result['repeat'], result['train_repeat'],
-            result['warmup'], result['blas_threads'], result['threads']),
+            result['warmup'], result['blas_threads'], result['threads'],
+            'keeps freed blocks (reuse_freed_memory)'
+            if result.get('reuse_freed_memory') else "glibc's default"),
         'parameters: {} (encoder {:,} + decoder {:,} = stages {:,} + head '
         '{:,}; unused encoder parameters not counted: {:,})'.format(
             p['paper_format'], p['encoder'], p['decoder'],

@@ -48,6 +48,8 @@ from sparsemask.benchmarks.train_step import train_memory
 from sparsemask.benchmarks.train_step import train_time
 from sparsemask.benchmarks.variant_config import VARIANTS
 from sparsemask.cuda import require_gpu
+from sparsemask.utils.reuse_freed_memory import reuse_freed_memory
+from sparsemask.utils.reuse_freed_memory import reusing_freed_memory
 
 
 def _device(gpu):
@@ -65,7 +67,7 @@ def run_model_benchmark(config=None, overrides=(), run=None, arch=None,
                         warmup=1, train_batches=(2, 8),
                         train_crops=((321, 321), (513, 513)),
                         train_repeat=3, threads=None, onnxruntime=True,
-                        argv=(), progress=None):
+                        reuse_memory=True, argv=(), progress=None):
     """Runs the benchmark of a model.
 
     Args:
@@ -83,6 +85,10 @@ def run_model_benchmark(config=None, overrides=(), run=None, arch=None,
             :func:`~sparsemask.benchmarks.default_threads`).
         onnxruntime (bool): run ours exported to ONNX in ONNX Runtime (on
             the CPU, when the ``onnx`` extra is installed).
+        reuse_memory (bool): call
+            :func:`~sparsemask.utils.reuse_freed_memory` first, as the
+            training and evaluation scripts do (it cannot be undone in the
+            process; the result records whether it is in effect).
         argv (list of str): the command line, recorded.
         progress (callable): called with a line of text before each
             measurement (None: silent).
@@ -99,6 +105,8 @@ def run_model_benchmark(config=None, overrides=(), run=None, arch=None,
 
     """
     progress = progress or (lambda text: None)
+    if reuse_memory:
+        reuse_freed_memory()
     if threads is None:
         threads = default_threads()
     size = tuple(size)
@@ -140,6 +148,7 @@ def run_model_benchmark(config=None, overrides=(), run=None, arch=None,
         'train_repeat': train_repeat,
         'warmup': warmup,
         'blas_threads': os.environ.get('OPENBLAS_NUM_THREADS'),
+        'reuse_freed_memory': reusing_freed_memory(),
     }
     chainer_models = dict(models)
     if runtime_onnx:

@@ -6,6 +6,7 @@ from sparsemask.training.arguments import setup
 from sparsemask.training.report_failure import debug_requested
 from sparsemask.training.report_failure import report_failure
 from sparsemask.training.run_training import run_training
+from sparsemask.utils.reuse_freed_memory import reuse_freed_memory
 
 
 def main(mode, description, repo_root, argv=None):
@@ -33,6 +34,7 @@ def main(mode, description, repo_root, argv=None):
     args = parser.parse_intermixed_args(argv)
     debug = debug_requested(args.debug)
     comm = None
+    reuse_freed_memory()
     try:
         config, out, device, comm = setup(args, repo_root)
         result = run_training(config, mode, out, device=device, comm=comm,

@@ -4,6 +4,7 @@ import multiprocessing
 import os
 
 from sparsemask.training.train_in_dir import train_in_dir
+from sparsemask.utils.reuse_freed_memory import reuse_freed_memory
 
 #: what makes a worker process single-threaded (read when numpy loads)
 SINGLE_THREAD_ENV = ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS',
@@ -58,7 +59,8 @@ class TrainingPool(object):
         with _single_thread_env():
             self._executor = concurrent.futures.ProcessPoolExecutor(
                 max_workers=jobs,
-                mp_context=multiprocessing.get_context('spawn'))
+                mp_context=multiprocessing.get_context('spawn'),
+                initializer=reuse_freed_memory)
             self._executor.submit(os.getpid).result()
 
     def run(self, trainings):

@@ -31,11 +31,57 @@ def cpu_inference(x):
             and isinstance(chainer.as_array(x), numpy.ndarray))
 
 
+#: elements of the constant bounds :func:`relu6_array` compares with
+RELU6_CHUNK = 1 << 16
+
+_relu6_bounds = {}
+
+
+def _bounds(dtype):
+    # (zeros, sixes) of RELU6_CHUNK elements, read-only, per dtype
+    bounds = _relu6_bounds.get(dtype)
+    if bounds is None or bounds[0].size != RELU6_CHUNK:
+        bounds = (numpy.zeros(RELU6_CHUNK, dtype),
+                  numpy.full(RELU6_CHUNK, 6, dtype))
+        for b in bounds:
+            b.flags.writeable = False
+        _relu6_bounds[dtype] = bounds
+    return bounds
+
+
 def relu6_array(x, out=None):
-    """ReLU6 of an array, into ``out`` (a new array by default; ``x`` for
-    in place). (``numpy.clip`` is several times slower than these two.)"""
-    y = numpy.maximum(x, 0, out=out)
-    return numpy.minimum(y, 6, out=y)
+    """ReLU6 of a NumPy array, :math:`\\min(\\max(x, 0), 6)`.
+
+    NumPy's ``maximum`` and ``minimum`` of two contiguous arrays use SIMD
+    instructions, while with a scalar bound (or :func:`numpy.clip`) they do
+    not: a contiguous floating point array is clipped against constant
+    arrays of bounds, ``RELU6_CHUNK`` elements at a time, about 1.4 times
+    faster; other arrays with scalar bounds.
+
+    Args:
+        x (numpy.ndarray): the input.
+        out (numpy.ndarray): where to write (``x`` for in place); a new
+            array by default.
+
+    Returns:
+        numpy.ndarray: ``out``.
+
+    """
+    if out is None:
+        out = numpy.empty_like(x, order='C')
+    if x.dtype.kind != 'f' or out.dtype != x.dtype or \
+            not (x.flags.c_contiguous and out.flags.c_contiguous):
+        y = numpy.maximum(x, 0, out=out)
+        return numpy.minimum(y, 6, out=y)
+    zeros, sixes = _bounds(x.dtype)
+    src, dst = x.reshape(-1), out.reshape(-1)
+    size = src.size
+    for i in range(0, size, RELU6_CHUNK):
+        j = min(size, i + RELU6_CHUNK)
+        d = dst[i:j]
+        numpy.maximum(src[i:j], zeros[:j - i], out=d)
+        numpy.minimum(d, sixes[:j - i], out=d)
+    return out
 
 
 def folded_batch_normalization(bn):

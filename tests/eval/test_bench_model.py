@@ -9,6 +9,7 @@ import pytest
 
 from sparsemask.benchmarks import onnx_runtime_available
 from sparsemask.benchmarks import paper_format
+from sparsemask.utils import reuse_freed_memory
 from tests.benchmarks.models import build
 from tests.benchmarks.models import size
 
@@ -40,7 +41,11 @@ def test_script_end_to_end(tmp_path):
         'width_multiplier', 'decoder_channels', 'arch', 'n_connections',
         'n_class', 'parameters', 'size', 'repeat', 'train_repeat', 'warmup',
         'blas_threads', 'threads', 'onnxruntime', 'outputs', 'throughput',
-        'train', 'memory_method'}
+        'train', 'memory_method', 'reuse_freed_memory'}
+    # as the training and evaluation scripts do (on Linux with glibc)
+    assert result['reuse_freed_memory'] is reuse_freed_memory()
+    assert 'malloc keeps freed blocks' in r.stdout or \
+        not result['reuse_freed_memory']
     assert result['mode'] == 'retrain'
     assert result['arch'] == PAPER_ARCH
     assert result['n_connections'] == 15
@@ -99,10 +104,13 @@ def test_script_end_to_end(tmp_path):
 def test_quick_search_model(tmp_path):
     path = str(tmp_path / 'search.json')
     r = _run('--quick', '--quiet', '--search', '--batch', '1',
-             '--json', path, 'model.width_multiplier=0.25')
+             '--json', path, 'model.width_multiplier=0.25',
+             '--default-malloc')
     assert r.returncode == 0, r.stdout
     with open(path) as f:
         result = json.load(f)
+    assert result['reuse_freed_memory'] is False
+    assert "malloc glibc's default" in r.stdout
     assert result['mode'] == 'search'
     assert result['n_connections'] == 90
     assert result['outputs']['agree']
