@@ -112,3 +112,32 @@ def test_interpolation_matrix_is_resize_images_on_a_downsized_input():
     got = (interpolation_matrix(7, 13) @ x[0, 0]
            @ interpolation_matrix(4, 11).T)
     numpy.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('rows', [1, 3, 32, 100])
+@pytest.mark.parametrize('size,sizes', [
+    ((33, 20), [(1, 1), (5, 4), (17, 10), (33, 20), (5, 4)]),
+    ((9, 9), [(9, 9), (1, 1)]),
+    ((16, 12), [(3, 2)]),
+])
+def test_row_bands_are_the_dense_height_resizing(size, sizes, rows):
+    # the bands (only the columns each band reads) give the product with
+    # the whole of ry_bias, in float64
+    plan = stage_plan(sizes, size)
+    _, ry_bias, _ = plan.matrices(numpy.float64)
+    stacked = numpy.random.RandomState(0).randn(2, ry_bias.shape[1], 7)
+    dense = numpy.matmul(ry_bias, stacked)
+    banded = numpy.full_like(dense, numpy.nan)
+    covered = []
+    for o0, o1, cols, m in plan.row_bands(numpy.float64, rows):
+        assert 0 < o1 - o0 <= rows
+        # every column it leaves out is zero in those rows
+        rest = numpy.setdiff1d(numpy.arange(ry_bias.shape[1]), cols)
+        assert not ry_bias[o0:o1][:, rest].any()
+        banded[:, o0:o1] = numpy.matmul(m, stacked[:, cols])
+        covered.extend(range(o0, o1))
+    assert covered == list(range(size[0]))
+    numpy.testing.assert_allclose(banded, dense, rtol=1e-12, atol=1e-12)
+    # the bias column of ones is read by every band
+    assert all(ry_bias.shape[1] - 1 in b[2]
+               for b in plan.row_bands(numpy.float64, rows))
