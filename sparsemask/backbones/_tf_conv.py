@@ -33,6 +33,7 @@ from sparsemask.functions.depthwise_convolution_2d import \
     depthwise_convolution_2d
 from sparsemask.functions.pointwise_convolution_2d import \
     pointwise_convolution_2d
+from sparsemask.utils.inference import convolution_array
 from sparsemask.utils.inference import cpu_inference
 from sparsemask.utils.inference import relu6_array
 from sparsemask.utils.inference import folded_batch_normalization
@@ -41,6 +42,11 @@ from sparsemask.utils.inference import folded_batch_normalization
 def relu6(x):
     """ReLU6, :math:`\\min(\\max(x, 0), 6)`.
 
+    In inference on the CPU (see
+    :func:`~sparsemask.utils.inference.cpu_inference`) the result is
+    computed by :func:`~sparsemask.utils.inference.relu6_array` into a new
+    array, without a graph.
+
     Args:
         x (~chainer.Variable or array): Input.
 
@@ -48,6 +54,9 @@ def relu6(x):
         ~chainer.Variable: The clipped input.
 
     """
+    if cpu_inference(x):
+        return chainer.Variable(relu6_array(chainer.as_array(x)),
+                                requires_grad=False)
     return F.clipped_relu(x, 6.)
 
 
@@ -311,7 +320,20 @@ class TFConv2DBNActiv(chainer.Chain):
             shift = shift + conv.b.array * scale
         dtype = conv.W.dtype
         W = (conv.W.array * scale[:, None, None, None]).astype(dtype)
-        y = self.conv.convolve(x, W, shift.astype(dtype)).array
+        shift = shift.astype(dtype)
+        y = self.conv._fast_forward(x, W, shift)
+        if y is None:
+            x_array = chainer.as_array(x)
+            if conv.groups == 1 and x_array.dtype == dtype and \
+                    not getattr(conv, 'cover_all', False):
+                # Chainer's output would be channels-last: C order for the
+                # passes that follow
+                y = convolution_array(
+                    x_array, W, shift, _pair(conv.stride),
+                    self.conv._pads(x), _pair(conv.dilate))
+            else:
+                y = self.conv.convolve(x, W, shift)
+        y = chainer.as_array(y)
         if self.activ is not None:
             relu6_array(y, out=y)
         return chainer.Variable(y, requires_grad=False)

@@ -52,14 +52,8 @@ class PointwiseConvolution2D(function_node.FunctionNode):
     def forward_cpu(self, inputs):
         self.retain_inputs((0, 1))
         x, W = inputs[:2]
-        N, C, H, Wd = x.shape
-        # a view for C-ordered and channels-last arrays (Chainer's
-        # convolutions return those), which BLAS reads as they are
-        x = x.reshape(N, C, H * Wd)
-        y = numpy.matmul(W.reshape(W.shape[0], C), x)
-        if len(inputs) == 3:
-            y += inputs[2][:, None]
-        return y.reshape(N, W.shape[0], H, Wd),
+        b = inputs[2] if len(inputs) == 3 else None
+        return _forward(x, W, b),
 
     def backward(self, indexes, grad_outputs):
         x, W = self.get_retained_inputs()
@@ -81,6 +75,32 @@ class PointwiseConvolution2D(function_node.FunctionNode):
         if 2 in indexes:
             ret.append(F.sum(gy, axis=(0, 2, 3)))
         return ret
+
+
+def _forward(x, W, b):
+    """``y = W x + b`` of NumPy arrays, one matrix product per image.
+
+    With more output than input channels the bias is a column of ``W``
+    times a row of ones appended to ``x``: copying the smaller input costs
+    less than a pass of the bias over the larger output.
+    """
+    N, C, H, Wd = x.shape
+    C_out = W.shape[0]
+    W = W.reshape(C_out, C)
+    if b is not None and C < C_out:
+        xb = numpy.empty((N, C + 1, H * Wd), x.dtype)
+        xb[:, :C] = x.reshape(N, C, H * Wd)
+        xb[:, C] = 1
+        Wb = numpy.empty((C_out, C + 1), W.dtype)
+        Wb[:, :C] = W
+        Wb[:, C] = b
+        return numpy.matmul(Wb, xb).reshape(N, C_out, H, Wd)
+    # a view for C-ordered and channels-last arrays (Chainer's
+    # convolutions return those), which BLAS reads as they are
+    y = numpy.matmul(W, x.reshape(N, C, H * Wd))
+    if b is not None:
+        y += b[:, None]
+    return y.reshape(N, C_out, H, Wd)
 
 
 def _is_cpu(array):

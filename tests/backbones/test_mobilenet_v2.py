@@ -392,6 +392,9 @@ def test_inference_folds_the_batch_normalizations(dtype, rtol):
                                      list(ref_stages) + [ref_g])):
         assert h.dtype == dtype
         _assert_relative(h.array, ref.array, rtol, i)
+        # in C order, also the stem's (Chainer's convolution would leave
+        # it channels-last)
+        assert h.array.flags.c_contiguous, i
     # the folded path made them (no BN node in the graph; with backprop
     # enabled, the same model goes through the BN links)
     assert stages[0].creator is None

@@ -39,10 +39,13 @@ def grads(fn, x, W, b, gy):
 @pytest.mark.parametrize('size', [(7, 9), (13, 11), (1, 1)])
 @pytest.mark.parametrize('bias', [False, True])
 @pytest.mark.parametrize('dtype', [numpy.float32, numpy.float64])
-def test_matches_chainer_convolution(N, size, bias, dtype):
+@pytest.mark.parametrize('channels', [(6, 5), (3, 8)])
+def test_matches_chainer_convolution(N, size, bias, dtype, channels):
+    # fewer output channels (the bias added) and more (the bias a column
+    # of the weight times a row of ones)
     rng = numpy.random.RandomState(N + sum(size))
-    x, W, b = make(rng, N, 6, 5, size, dtype, bias)
-    gy = rng.randn(N, 5, *size).astype(dtype)
+    x, W, b = make(rng, N, channels[0], channels[1], size, dtype, bias)
+    gy = rng.randn(N, channels[1], *size).astype(dtype)
     ref = grads(F.convolution_2d, x, W, b, gy)
     got = grads(pointwise_convolution_2d, x, W, b, gy)
     assert got['y'].flags.c_contiguous
@@ -59,15 +62,17 @@ def test_matches_chainer_convolution(N, size, bias, dtype):
         numpy.testing.assert_allclose(got[key], ref[key], err_msg=key, **t)
 
 
-def test_channels_last_input():
+@pytest.mark.parametrize('C_out,bias', [(4, False), (4, True), (9, True)])
+def test_channels_last_input(C_out, bias):
     # Chainer's convolutions return channels-last arrays; they are read as
     # they are
     rng = numpy.random.RandomState(0)
     x = rng.randn(2, 9, 11, 6).astype(numpy.float32).transpose(0, 3, 1, 2)
-    W = rng.randn(4, 6, 1, 1).astype(numpy.float32)
-    gy = rng.randn(2, 4, 9, 11).astype(numpy.float32)
-    ref = grads(F.convolution_2d, x, W, None, gy)
-    got = grads(pointwise_convolution_2d, x, W, None, gy)
+    W = rng.randn(C_out, 6, 1, 1).astype(numpy.float32)
+    b = rng.randn(C_out).astype(numpy.float32) if bias else None
+    gy = rng.randn(2, C_out, 9, 11).astype(numpy.float32)
+    ref = grads(F.convolution_2d, x, W, b, gy)
+    got = grads(pointwise_convolution_2d, x, W, b, gy)
     for key in ref:
         numpy.testing.assert_allclose(got[key], ref[key], rtol=1e-5,
                                       atol=1e-5, err_msg=key)

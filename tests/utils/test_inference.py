@@ -54,3 +54,27 @@ def test_the_bounds_are_not_writable():
     zeros, sixes = inference._bounds(numpy.dtype(numpy.float32))
     assert not zeros.flags.writeable and not sixes.flags.writeable
     assert zeros.sum() == 0 and (sixes == 6).all()
+
+
+@pytest.mark.parametrize('ksize,stride,dilate,pads', [
+    ((3, 3), (2, 2), (1, 1), ((0, 1), (0, 1))),     # the stem, TF 'SAME'
+    ((3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),
+    ((1, 3), (1, 2), (1, 1), ((0, 0), (2, 1))),
+    ((3, 2), (3, 1), (2, 1), ((2, 0), (0, 0))),
+])
+@pytest.mark.parametrize('bias', [False, True])
+def test_convolution_array_is_chainer_convolution(ksize, stride, dilate,
+                                                  pads, bias):
+    import chainer.functions as F
+    from sparsemask.utils.inference import convolution_array
+    rng = numpy.random.RandomState(4)
+    x = rng.randn(2, 3, 11, 10)
+    W = rng.randn(5, 3, *ksize)
+    b = rng.randn(5) if bias else None
+    got = convolution_array(x, W, b, stride, pads, dilate)
+    padded = numpy.pad(x, ((0, 0), (0, 0)) + pads)
+    ref = F.convolution_2d(padded, W, b, stride=stride, dilate=dilate).array
+    assert got.shape == ref.shape and got.flags.c_contiguous
+    numpy.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match='input channels 4'):
+        convolution_array(rng.randn(1, 4, 5, 5), W, b, stride, pads, dilate)
