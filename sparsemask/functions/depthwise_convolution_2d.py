@@ -333,7 +333,9 @@ def _forward(x, W, b, stride, pad, dilate, row_block=None):
                           last_tmp[:c])
                 y[n, c0:c1, n_full * B:] = last[:c, 0, :rest]
             if b is not None:
-                y[n, c0:c1] += b[c0:c1, None, None]
+                # rows of whole channels: NumPy's broadcast loop pays per row
+                block = y[n, c0:c1].reshape(c, oh * ow)
+                block += b[c0:c1, None]
     return y
 
 
@@ -582,6 +584,38 @@ class DepthwiseConvolution2DGradW(_DepthwiseNode):
         return ret
 
 
+def _check_arrays(arrays, pads, dilate):
+    """What :meth:`DepthwiseConvolution2D.check_type_forward` checks, for
+    the forward without a graph."""
+    x, W = arrays[:2]
+    expect = [
+        (x.dtype.kind == 'f', 'x.dtype.kind == f', x.dtype),
+        (W.dtype == x.dtype, 'W.dtype == x.dtype', (W.dtype, x.dtype)),
+        (x.ndim == 4, 'x.ndim == 4', x.ndim),
+        (W.ndim == 4, 'W.ndim == 4', W.ndim)]
+    if x.ndim == 4 and W.ndim == 4:
+        expect += [
+            (W.shape[0] == x.shape[1], 'W.shape[0] == x.shape[1]',
+             (W.shape, x.shape)),
+            (W.shape[1] == 1, 'W.shape[1] == 1', W.shape)]
+        for axis in (0, 1):
+            before, after = pads[axis]
+            expect.append((
+                x.shape[2 + axis] + before + after
+                >= (W.shape[2 + axis] - 1) * dilate[axis] + 1,
+                'the padded input at least the dilated kernel',
+                (x.shape, pads, W.shape, dilate)))
+    if len(arrays) == 3:
+        b = arrays[2]
+        expect += [
+            (b.dtype == x.dtype, 'b.dtype == x.dtype', (b.dtype, x.dtype)),
+            (b.ndim == 1 and b.shape[0] == W.shape[0],
+             'b.shape == (W.shape[0],)', (b.shape, W.shape))]
+    for ok, expected, actual in expect:
+        if not ok:
+            raise type_check.InvalidType(expected, str(actual))
+
+
 def _is_cpu(array):
     return isinstance(array, numpy.ndarray)
 
@@ -633,6 +667,15 @@ def depthwise_convolution_2d(x, W, b=None, stride=1, pad=0, dilate=1):
     if _is_cpu(x_array) and _is_cpu(w_array) and \
             not getattr(chainer.config, 'stock_functions', False):
         inputs = (x, W) if b is None else (x, W, b)
+        if not chainer.config.enable_backprop:
+            # no graph to build: the forward alone, without the overhead
+            # of FunctionNode.apply
+            arrays = [chainer.as_array(a) for a in inputs]
+            _check_arrays(arrays, pads, dilate)
+            with _small_ufunc_buffers():
+                y = _forward(arrays[0], arrays[1], arrays[2] if b is not None
+                             else None, stride, pads, dilate)
+            return chainer.Variable(y, requires_grad=False)
         return DepthwiseConvolution2D(stride, pads, dilate).apply(inputs)[0]
     (pt, pb), (pl, pr) = pads
     ph, pw = min(pt, pb), min(pl, pr)

@@ -103,6 +103,30 @@ def _forward(x, W, b):
     return y.reshape(N, C_out, H, Wd)
 
 
+def _check_arrays(arrays):
+    """What :meth:`PointwiseConvolution2D.check_type_forward` checks, for
+    the forward without a graph."""
+    x, W = arrays[:2]
+    expect = [
+        (x.dtype.kind == 'f', 'x.dtype.kind == f', x.dtype),
+        (W.dtype == x.dtype, 'W.dtype == x.dtype', (W.dtype, x.dtype)),
+        (x.ndim == 4, 'x.ndim == 4', x.ndim),
+        (W.ndim == 4, 'W.ndim == 4', W.ndim)]
+    if x.ndim == 4 and W.ndim == 4:
+        expect.append((W.shape[1] == x.shape[1] and W.shape[2:] == (1, 1),
+                       'W.shape == (C_out, x.shape[1], 1, 1)',
+                       (W.shape, x.shape)))
+    if len(arrays) == 3:
+        b = arrays[2]
+        expect += [
+            (b.dtype == x.dtype, 'b.dtype == x.dtype', (b.dtype, x.dtype)),
+            (b.ndim == 1 and b.shape[0] == W.shape[0],
+             'b.shape == (W.shape[0],)', (b.shape, W.shape))]
+    for ok, expected, actual in expect:
+        if not ok:
+            raise type_check.InvalidType(expected, str(actual))
+
+
 def _is_cpu(array):
     return isinstance(array, numpy.ndarray)
 
@@ -133,5 +157,13 @@ def pointwise_convolution_2d(x, W, b=None):
     if _is_cpu(x_array) and _is_cpu(w_array) and \
             not getattr(chainer.config, 'stock_functions', False):
         inputs = (x, W) if b is None else (x, W, b)
+        if not chainer.config.enable_backprop:
+            # no graph to build: the forward alone, without the overhead
+            # of FunctionNode.apply
+            arrays = [chainer.as_array(a) for a in inputs]
+            _check_arrays(arrays)
+            y = _forward(arrays[0], arrays[1],
+                         arrays[2] if b is not None else None)
+            return chainer.Variable(y, requires_grad=False)
         return PointwiseConvolution2D().apply(inputs)[0]
     return F.convolution_2d(x, W, b)

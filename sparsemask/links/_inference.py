@@ -35,6 +35,14 @@ def batch_normalization_inplace(bn, y):
     if folded is None:
         return None
     scale, shift = folded
-    y *= scale.astype(y.dtype)[:, None, None]
-    y += shift.astype(y.dtype)[:, None, None]
+    scale = scale.astype(y.dtype)
+    shift = shift.astype(y.dtype)
+    if y.flags.c_contiguous:
+        # rows of whole channels (NumPy's broadcast loop pays per row)
+        rows = y.reshape(y.shape[0], y.shape[1], -1)
+        rows *= scale[:, None]
+        rows += shift[:, None]
+    else:
+        y *= scale[:, None, None]
+        y += shift[:, None, None]
     return y

@@ -133,7 +133,15 @@ def test_stock_functions_switch():
         y.array, pointwise_convolution_2d(x, W, b).array, rtol=1e-12)
 
 
-def test_errors():
+@pytest.mark.parametrize('backprop', [True, False])
+def test_errors(backprop):
+    # with a graph (FunctionNode type checks) and without (the same
+    # checks on the arrays)
+    with chainer.using_config('enable_backprop', backprop):
+        _errors()
+
+
+def _errors():
     x = numpy.zeros((1, 3, 4, 4), numpy.float32)
     with pytest.raises(type_check.InvalidType):
         pointwise_convolution_2d(x, numpy.zeros((2, 3, 3, 3), numpy.float32))
@@ -170,3 +178,18 @@ def test_onnx_conv(bias):
     name = session.get_inputs()[0].name
     y = session.run(None, {name: x})[0]
     numpy.testing.assert_allclose(y, model(x).array, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('bias', [False, True])
+def test_without_a_graph(bias):
+    # no backprop: the forward alone, the same output, no creator
+    rng = numpy.random.RandomState(5)
+    x = rng.randn(2, 4, 7, 6).astype(numpy.float32)
+    W = rng.randn(5, 4, 1, 1).astype(numpy.float32)
+    b = rng.randn(5).astype(numpy.float32) if bias else None
+    y = pointwise_convolution_2d(x, W, b)
+    with chainer.no_backprop_mode():
+        y_nograph = pointwise_convolution_2d(x, W, b)
+    assert y.creator is not None and y_nograph.creator is None
+    assert not y_nograph.requires_grad
+    numpy.testing.assert_array_equal(y_nograph.array, y.array)

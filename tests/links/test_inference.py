@@ -28,6 +28,11 @@ def test_batch_normalization_inplace_equals_the_link():
     y = x.copy()
     assert batch_normalization_inplace(bn, y) is y
     numpy.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
+    # a channels-last array (as Chainer's convolutions return)
+    y = numpy.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    assert not y.flags.c_contiguous
+    assert batch_normalization_inplace(bn, y) is y
+    numpy.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_when_it_applies():
