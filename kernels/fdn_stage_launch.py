@@ -50,7 +50,7 @@ def accumulate_numpy(zs, scale, shift, size):
     the height, one matmul over the stacked groups per band of output rows
     (:meth:`~kernels.fdn_stage_plan.StagePlan.row_bands`: only the rows
     that band reads), which writes the output once. Inputs already at the
-    output size are added directly.
+    output size are added to each band as it is written.
 
     Args:
         zs (list of numpy.ndarray): ``(N, C, h_t, w_t)`` each.
@@ -76,10 +76,18 @@ def accumulate_numpy(zs, scale, shift, size):
         off += h
     stacked[:, :, off] = plan.bias(numpy, zs, scale, shift)[:, :, None]
     out = numpy.empty((N, C, H, W), dtype=dtype)
+    fulls = [(zs[t], scale[t][None, :, None, None]) for t in plan.full]
+    tmp = None
     for o0, o1, cols, m in plan.row_bands(dtype):
-        numpy.matmul(m, stacked[:, :, cols], out=out[:, :, o0:o1])
-    if plan.full:
-        out += plan.scaled_sum(zs, scale, plan.full)
+        band = out[:, :, o0:o1]
+        numpy.matmul(m, stacked[:, :, cols], out=band)
+        # the output-sized inputs added band by band, while it is in cache
+        for z, s in fulls:
+            if tmp is None:
+                tmp = numpy.empty_like(band)
+            t = tmp[:, :, :o1 - o0]
+            numpy.multiply(z[:, :, o0:o1], s, out=t)
+            band += t
     return out
 
 
