@@ -138,14 +138,31 @@ def convolution_array(x, W, b, stride, pads, dilate=(1, 1)):
     (pt, pb), (pl, pr) = pads
     out_h = (H + pt + pb - (kh - 1) * dy - 1) // sy + 1
     out_w = (Wd + pl + pr - (kw - 1) * dx - 1) // sx + 1
-    padded = numpy.zeros((N, C, H + pt + pb, Wd + pl + pr), x.dtype)
-    padded[:, :, pt:pt + H, pl:pl + Wd] = x
+    # the padded input split into the sy * sx phases of the stride
+    # (rows a::sy, columns b::sx), so that each tap copies whole rows of
+    # one phase
+    qh = out_h + ((kh - 1) * dy) // sy
+    qw = out_w + ((kw - 1) * dx) // sx
+    phases = numpy.zeros((sy, sx, N, C, qh, qw), x.dtype)
+    for a in range(sy):
+        for c in range(sx):
+            # phase rows r hold padded row r * sy + a: input row
+            # r * sy + a - pt
+            r0 = max(0, -(-(pt - a) // sy))
+            r1 = min(qh, (H - 1 + pt - a) // sy + 1)
+            c0 = max(0, -(-(pl - c) // sx))
+            c1 = min(qw, (Wd - 1 + pl - c) // sx + 1)
+            if r1 > r0 and c1 > c0:
+                i0, j0 = r0 * sy + a - pt, c0 * sx + c - pl
+                phases[a, c, :, :, r0:r1, c0:c1] = x[
+                    :, :, i0:i0 + (r1 - r0 - 1) * sy + 1:sy,
+                    j0:j0 + (c1 - c0 - 1) * sx + 1:sx]
     col = numpy.empty((N, C, kh, kw, out_h, out_w), x.dtype)
     for i in range(kh):
+        a, r = (i * dy) % sy, (i * dy) // sy
         for j in range(kw):
-            col[:, :, i, j] = padded[
-                :, :, i * dy:i * dy + (out_h - 1) * sy + 1:sy,
-                j * dx:j * dx + (out_w - 1) * sx + 1:sx]
+            c, q = (j * dx) % sx, (j * dx) // sx
+            col[:, :, i, j] = phases[a, c, :, :, r:r + out_h, q:q + out_w]
     y = numpy.matmul(W.reshape(C_out, -1),
                      col.reshape(N, C * kh * kw, out_h * out_w))
     if b is not None:
