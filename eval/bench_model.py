@@ -13,7 +13,8 @@ Three variants run the same weights in the same process, taking turns:
 ``ours`` (this project's functions and the fused FDN stage), ``stock``
 (Chainer's own functions, the unfused decoder) and ``onnxruntime`` (ours
 exported to ONNX and run by ONNX Runtime on the CPU with ``--threads``
-threads; skipped on a GPU, without the ``onnx`` extra or with
+threads, in a child process of its own unless ``--onnxruntime-in-process``;
+skipped on a GPU, without the ``onnx`` extra or with
 ``--no-onnxruntime``). Run the script with ``OPENBLAS_NUM_THREADS`` equal
 to ``--threads`` for a fair comparison (the default of ``--threads``
 follows it).
@@ -110,6 +111,7 @@ def run_benchmark(args):
         train_repeat=args.train_repeat, threads=args.threads,
         onnxruntime=not args.no_onnxruntime,
         reuse_memory=not args.default_malloc,
+        onnxruntime_process=not args.onnxruntime_in_process,
         argv=sys.argv[1:] if args.argv is None else args.argv,
         progress=None if args.quiet else lambda t: print(t, flush=True))
 
@@ -159,6 +161,10 @@ def make_parser():
                         'OPENBLAS_NUM_THREADS when set, else one per core)')
     parser.add_argument('--no-onnxruntime', action='store_true',
                         help='do not run the export in ONNX Runtime')
+    parser.add_argument('--onnxruntime-in-process', action='store_true',
+                        help='run ONNX Runtime in this process (default: in '
+                        'a child process of its own; in one process it and '
+                        'our model slow each other down)')
     parser.add_argument('--default-malloc', action='store_true',
                         help="keep glibc's default allocation (without "
                         'sparsemask.utils.reuse_freed_memory, which the '

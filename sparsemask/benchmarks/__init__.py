@@ -18,6 +18,7 @@ from sparsemask.benchmarks.median_times import median_times  # NOQA
 from sparsemask.benchmarks.median_times import synchronize  # NOQA
 from sparsemask.benchmarks.model_variants import model_variants  # NOQA
 from sparsemask.benchmarks.onnx_runtime_available import default_threads  # NOQA
+from sparsemask.benchmarks.onnx_runtime_process import OnnxRuntimeProcess  # NOQA
 from sparsemask.benchmarks.onnx_runtime_available import onnx_runtime_available  # NOQA
 from sparsemask.benchmarks.parse_size import parse_size  # NOQA
 from sparsemask.benchmarks.peak_memory import peak_memory  # NOQA

@@ -40,7 +40,9 @@ def format_model_report(result, root=None):
             result['device'], result['repeat'], result['train_repeat'],
             result['warmup'], result['blas_threads'], result['threads'],
             'keeps freed blocks (reuse_freed_memory)'
-            if result.get('reuse_freed_memory') else "glibc's default"),
+            if result.get('reuse_freed_memory') else "glibc's default")
+        + ("; ONNX Runtime in its own process"
+           if result.get('onnxruntime_process') else ''),
         'parameters: {} (encoder {:,} + decoder {:,} = stages {:,} + head '
         '{:,}; unused encoder parameters not counted: {:,})'.format(
             p['paper_format'], p['encoder'], p['decoder'],

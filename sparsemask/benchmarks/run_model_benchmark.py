@@ -41,6 +41,7 @@ from sparsemask.benchmarks.count_parameters import count_parameters
 from sparsemask.benchmarks.device_name import device_name
 from sparsemask.benchmarks.model_variants import model_variants
 from sparsemask.benchmarks.onnx_runtime_available import default_threads
+from sparsemask.benchmarks.onnx_runtime_process import OnnxRuntimeProcess
 from sparsemask.benchmarks.onnx_runtime_available import \
     onnx_runtime_available
 from sparsemask.benchmarks.throughput import throughput
@@ -67,7 +68,8 @@ def run_model_benchmark(config=None, overrides=(), run=None, arch=None,
                         warmup=1, train_batches=(2, 8),
                         train_crops=((321, 321), (513, 513)),
                         train_repeat=3, threads=None, onnxruntime=True,
-                        reuse_memory=True, argv=(), progress=None):
+                        reuse_memory=True, onnxruntime_process=True,
+                        argv=(), progress=None):
     """Runs the benchmark of a model.
 
     Args:
@@ -89,6 +91,10 @@ def run_model_benchmark(config=None, overrides=(), run=None, arch=None,
             :func:`~sparsemask.utils.reuse_freed_memory` first, as the
             training and evaluation scripts do (it cannot be undone in the
             process; the result records whether it is in effect).
+        onnxruntime_process (bool): run ONNX Runtime in a child process
+            of its own (:class:`OnnxRuntimeProcess`), else in this one
+            (:class:`~sparsemask.export.OnnxRuntimeModel`), where it and
+            our model slow each other down.
         argv (list of str): the command line, recorded.
         progress (callable): called with a line of text before each
             measurement (None: silent).
@@ -152,10 +158,31 @@ def run_model_benchmark(config=None, overrides=(), run=None, arch=None,
     }
     chainer_models = dict(models)
     if runtime_onnx:
-        from sparsemask.export import OnnxRuntimeModel
-        models['onnxruntime'] = OnnxRuntimeModel(model, threads=threads)
+        if onnxruntime_process:
+            models['onnxruntime'] = OnnxRuntimeProcess(model, threads=threads)
+        else:
+            from sparsemask.export import OnnxRuntimeModel
+            models['onnxruntime'] = OnnxRuntimeModel(model, threads=threads)
     result['onnxruntime'] = bool(runtime_onnx)
+    result['onnxruntime_process'] = bool(runtime_onnx and onnxruntime_process)
     result['threads'] = threads
+    try:
+        _measure(result, models, chainer_models, size, xp, batches, repeat,
+                 warmup, train_crops, train_batches, train_repeat, n_class,
+                 progress)
+    finally:
+        if result['onnxruntime_process']:
+            models['onnxruntime'].close()
+    result['memory_method'] = ('cupy memory pool peak' if gpu >= 0
+                               else 'tracemalloc peak')
+    result['load_average_end'] = list(os.getloadavg())
+    return result
+
+
+def _measure(result, models, chainer_models, size, xp, batches, repeat,
+             warmup, train_crops, train_batches, train_repeat, n_class,
+             progress):
+    # the outputs, the test-phase speed and the training steps, into result
     progress('checking the outputs of {} at {}x{}'.format(
         ', '.join(models), *size))
     result['outputs'] = compare_outputs(models, size, xp)
@@ -192,7 +219,3 @@ def run_model_benchmark(config=None, overrides=(), run=None, arch=None,
                 key: row['ours']['memory'][key] / row['stock']['memory'][key]
                 for key in ('total_bytes', 'activation_bytes')}
             result['train'].append(row)
-    result['memory_method'] = ('cupy memory pool peak' if gpu >= 0
-                               else 'tracemalloc peak')
-    result['load_average_end'] = list(os.getloadavg())
-    return result

@@ -41,7 +41,10 @@ def test_script_end_to_end(tmp_path):
         'width_multiplier', 'decoder_channels', 'arch', 'n_connections',
         'n_class', 'parameters', 'size', 'repeat', 'train_repeat', 'warmup',
         'blas_threads', 'threads', 'onnxruntime', 'outputs', 'throughput',
-        'train', 'memory_method', 'reuse_freed_memory'}
+        'train', 'memory_method', 'reuse_freed_memory',
+        'onnxruntime_process'}
+    # ONNX Runtime (when installed) in a child process of its own
+    assert result['onnxruntime_process'] is result['onnxruntime']
     # as the training and evaluation scripts do (on Linux with glibc)
     assert result['reuse_freed_memory'] is reuse_freed_memory()
     assert 'malloc keeps freed blocks' in r.stdout or \
@@ -105,11 +108,12 @@ def test_quick_search_model(tmp_path):
     path = str(tmp_path / 'search.json')
     r = _run('--quick', '--quiet', '--search', '--batch', '1',
              '--json', path, 'model.width_multiplier=0.25',
-             '--default-malloc')
+             '--default-malloc', '--onnxruntime-in-process')
     assert r.returncode == 0, r.stdout
     with open(path) as f:
         result = json.load(f)
     assert result['reuse_freed_memory'] is False
+    assert result['onnxruntime_process'] is False
     assert "malloc glibc's default" in r.stdout
     assert result['mode'] == 'search'
     assert result['n_connections'] == 90
