@@ -319,8 +319,9 @@ class TFConv2DBNActiv(chainer.Chain):
         if conv.b is not None:
             shift = shift + conv.b.array * scale
         dtype = conv.W.dtype
-        W = (conv.W.array * scale[:, None, None, None]).astype(dtype)
-        shift = shift.astype(dtype)
+        W = (conv.W.array * scale[:, None, None, None]).astype(
+            dtype, copy=False)
+        shift = shift.astype(dtype, copy=False)
         y = self.conv._fast_forward(x, W, shift)
         if y is None:
             x_array = chainer.as_array(x)

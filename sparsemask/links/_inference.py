@@ -35,8 +35,8 @@ def batch_normalization_inplace(bn, y):
     if folded is None:
         return None
     scale, shift = folded
-    scale = scale.astype(y.dtype)
-    shift = shift.astype(y.dtype)
+    scale = scale.astype(y.dtype, copy=False)
+    shift = shift.astype(y.dtype, copy=False)
     if y.flags.c_contiguous:
         # rows of whole channels (NumPy's broadcast loop pays per row)
         rows = y.reshape(y.shape[0], y.shape[1], -1)
