@@ -168,6 +168,12 @@ def _lr_groups(model, mode, tc):
     return groups
 
 
+def _save_uncompressed(path, target):
+    # snapshots without zlib: 9x faster to write (0.06 vs 0.57 s for the
+    # demo's search) for 7% more bytes (float weights barely compress)
+    chainer.serializers.save_npz(path, target, compression=False)
+
+
 def run_training(config, mode, out, device=-1, comm=None, resume=False,
                  log=sys.stdout, debug=False):
     """Runs a search or a retraining as the config says.
@@ -320,7 +326,8 @@ def run_training(config, mode, out, device=-1, comm=None, resume=False,
 
     trainer.extend(
         extensions.snapshot(filename=SNAPSHOT, autoload=False,
-                            n_retains=-1, condition=lambda: is_writer),
+                            n_retains=-1, condition=lambda: is_writer,
+                            savefun=_save_uncompressed),
         trigger=_every_or_last(snapshot_interval, max_iter))
     # deletes old snapshots, after the snapshot of the iteration is written
     trainer.extend(retention)

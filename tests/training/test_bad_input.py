@@ -3,6 +3,7 @@ file, no traceback, a non-zero exit, and nothing already written lost."""
 
 import errno
 import os
+import zipfile
 
 import numpy
 import pytest
@@ -131,16 +132,17 @@ def test_disk_full_while_writing_a_snapshot(tmp_path, monkeypatch, capsys):
     from sparsemask.training.cli import main
     from tests.training.tiny_run import ROOT
 
-    real = numpy.savez_compressed
+    # snapshots are written by numpy.savez (uncompressed)
+    real = numpy.savez
 
-    def savez_compressed(file, *args, **kwargs):
+    def savez(file, *args, **kwargs):
         name = getattr(file, 'name', str(file))
         if os.path.basename(str(name)) == 'snapshot_iter_4':
             file.write(b'PK\x03\x04 partial')
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
         return real(file, *args, **kwargs)
 
-    monkeypatch.setattr(numpy, 'savez_compressed', savez_compressed)
+    monkeypatch.setattr(numpy, 'savez', savez)
     out = str(tmp_path / 'out')
     argv = command('search.py', out)[2:]
     with pytest.raises(SystemExit) as e:
@@ -155,6 +157,10 @@ def test_disk_full_while_writing_a_snapshot(tmp_path, monkeypatch, capsys):
     assert snapshots[-1][0] == 3
     for _, path in snapshots:
         check_snapshot(path)
+        # written without zlib (9x faster for 7% more bytes)
+        with zipfile.ZipFile(path) as z:
+            assert {i.compress_type for i in z.infolist()} == {
+                zipfile.ZIP_STORED}
     assert not [f for f in os.listdir(out) if f.startswith('tmp')]
     with open(os.path.join(out, 'config.yaml')) as f:
         assert yaml.safe_load(f)['train']['iterations'] == 10
