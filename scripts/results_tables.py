@@ -36,11 +36,15 @@ def model_benchmark(name, title):
         return []
     lines = ['### {}'.format(title), '',
              '`{}`: {}, {}, {} connections, {}; OPENBLAS_NUM_THREADS={}, '
-             'ONNX Runtime threads {}, median of {} ({} for training '
-             'steps).'.format(path, r['device'], r['parameters']['paper_format'],
-                              r['n_connections'], r['time'],
-                              r['blas_threads'], r['threads'], r['repeat'],
-                              r['train_repeat']), '',
+             'ONNX Runtime threads {}{}, median of {} ({} for training '
+             'steps){}.'.format(
+                 path, r['device'], r['parameters']['paper_format'],
+                 r['n_connections'], r['time'], r['blas_threads'],
+                 r['threads'], ' in its own process'
+                 if r.get('onnxruntime_process') else '', r['repeat'],
+                 r['train_repeat'], '; malloc keeping freed blocks '
+                 '(reuse_freed_memory)' if r.get('reuse_freed_memory')
+                 else ''), '',
              '| measurement | ours | stock Chainer | ours vs stock | '
              'ONNX Runtime | ours vs ONNX Runtime |',
              '|---|---|---|---|---|---|']
