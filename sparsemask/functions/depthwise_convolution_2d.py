@@ -37,6 +37,8 @@ from chainer import function_node
 import chainer.functions as F
 from chainer.utils import type_check
 
+from sparsemask.functions._check_arrays import check_arrays
+
 #: bytes of scratch (the padded input, an output block and a temporary)
 #: that a block of channels may take: about half a core's L2 cache
 BLOCK_BYTES = 1 << 20
@@ -587,14 +589,8 @@ class DepthwiseConvolution2DGradW(_DepthwiseNode):
 def _check_arrays(arrays, pads, dilate):
     """What :meth:`DepthwiseConvolution2D.check_type_forward` checks, for
     the forward without a graph."""
-    x, W = arrays[:2]
-    expect = [
-        (x.dtype.kind == 'f', 'x.dtype.kind == f', x.dtype),
-        (W.dtype == x.dtype, 'W.dtype == x.dtype', (W.dtype, x.dtype)),
-        (x.ndim == 4, 'x.ndim == 4', x.ndim),
-        (W.ndim == 4, 'W.ndim == 4', W.ndim)]
-    if x.ndim == 4 and W.ndim == 4:
-        expect += [
+    def weight_checks(x, W):
+        expect = [
             (W.shape[0] == x.shape[1], 'W.shape[0] == x.shape[1]',
              (W.shape, x.shape)),
             (W.shape[1] == 1, 'W.shape[1] == 1', W.shape)]
@@ -605,15 +601,8 @@ def _check_arrays(arrays, pads, dilate):
                 >= (W.shape[2 + axis] - 1) * dilate[axis] + 1,
                 'the padded input at least the dilated kernel',
                 (x.shape, pads, W.shape, dilate)))
-    if len(arrays) == 3:
-        b = arrays[2]
-        expect += [
-            (b.dtype == x.dtype, 'b.dtype == x.dtype', (b.dtype, x.dtype)),
-            (b.ndim == 1 and b.shape[0] == W.shape[0],
-             'b.shape == (W.shape[0],)', (b.shape, W.shape))]
-    for ok, expected, actual in expect:
-        if not ok:
-            raise type_check.InvalidType(expected, str(actual))
+        return expect
+    check_arrays(arrays, weight_checks)
 
 
 def _is_cpu(array):

@@ -15,6 +15,8 @@ from chainer import function_node
 import chainer.functions as F
 from chainer.utils import type_check
 
+from sparsemask.functions._check_arrays import check_arrays
+
 
 class PointwiseConvolution2D(function_node.FunctionNode):
     """1x1 convolution, stride 1, no padding, ``y = W x + b``, on the CPU.
@@ -106,25 +108,9 @@ def _forward(x, W, b):
 def _check_arrays(arrays):
     """What :meth:`PointwiseConvolution2D.check_type_forward` checks, for
     the forward without a graph."""
-    x, W = arrays[:2]
-    expect = [
-        (x.dtype.kind == 'f', 'x.dtype.kind == f', x.dtype),
-        (W.dtype == x.dtype, 'W.dtype == x.dtype', (W.dtype, x.dtype)),
-        (x.ndim == 4, 'x.ndim == 4', x.ndim),
-        (W.ndim == 4, 'W.ndim == 4', W.ndim)]
-    if x.ndim == 4 and W.ndim == 4:
-        expect.append((W.shape[1] == x.shape[1] and W.shape[2:] == (1, 1),
-                       'W.shape == (C_out, x.shape[1], 1, 1)',
-                       (W.shape, x.shape)))
-    if len(arrays) == 3:
-        b = arrays[2]
-        expect += [
-            (b.dtype == x.dtype, 'b.dtype == x.dtype', (b.dtype, x.dtype)),
-            (b.ndim == 1 and b.shape[0] == W.shape[0],
-             'b.shape == (W.shape[0],)', (b.shape, W.shape))]
-    for ok, expected, actual in expect:
-        if not ok:
-            raise type_check.InvalidType(expected, str(actual))
+    check_arrays(arrays, lambda x, W: [(
+        W.shape[1] == x.shape[1] and W.shape[2:] == (1, 1),
+        'W.shape == (C_out, x.shape[1], 1, 1)', (W.shape, x.shape))])
 
 
 def _is_cpu(array):
