@@ -6,23 +6,15 @@ import chainer
 pytest.importorskip('onnx')
 pytest.importorskip('onnxruntime')
 
-from sparsemask.backbones import MobileNetV2  # NOQA: E402
 from sparsemask.benchmarks import OnnxRuntimeProcess  # NOQA: E402
 from sparsemask.benchmarks import throughput  # NOQA: E402
-from sparsemask.connectivity import Connectivity  # NOQA: E402
-from sparsemask.links import SparseMask  # NOQA: E402
-from tests.export.test_export_onnx import randomize  # NOQA: E402
+from tests.export import test_onnx_runtime_model as in_process  # NOQA: E402
+
+#: the model (a module fixture) of the in-process runner's tests
+model = in_process.model
 
 pytestmark = pytest.mark.filterwarnings(
     'ignore:external_converters is experimental:FutureWarning')
-
-
-@pytest.fixture(scope='module')
-def model():
-    rng = numpy.random.RandomState(0)
-    c = Connectivity(9, {9: ['E9', 'G'], 1: ['E1', 'D9', 'G']})
-    return randomize(SparseMask(MobileNetV2(width_multiplier=0.25), 3,
-                                connectivity=c, channels=8), rng)
 
 
 def test_the_child_runs_our_export(model):
