@@ -346,8 +346,34 @@ def _output_grad_buffer(geo, cb, dtype):
     return numpy.zeros((cb, geo.out_h, geo.qw), dtype)
 
 
-def _grad_x(W, gy, geo):
-    """The gradient of :func:`_forward` with respect to ``x``."""
+def _transposed_pads(geo, pad, dilate):
+    """For stride 1, the pads with which the forward of the flipped filters
+    over ``gy`` is the gradient with respect to ``x``; None where a pad
+    would be negative (a pad beyond the dilated kernel) or the stride is
+    not 1."""
+    if geo.stride != (1, 1):
+        return None
+    pads = []
+    for axis, k in enumerate(geo.ksize):
+        before, after = pad[axis]
+        reach = (k - 1) * dilate[axis]
+        if before > reach or after > reach:
+            return None
+        pads.append((reach - before, reach - after))
+    return tuple(pads)
+
+
+def _grad_x(W, gy, geo, pad=None, dilate=None):
+    """The gradient of :func:`_forward` with respect to ``x``.
+
+    With stride 1 it is the forward (banded matrix products) of the
+    flipped filters over ``gy`` padded by the kernel's reach minus the
+    pads: ``gx[h] = sum_i W[i] gy[h + pt - i * dy]``. Otherwise each tap
+    adds its shifted run into a phased buffer.
+    """
+    pads = None if pad is None else _transposed_pads(geo, pad, dilate)
+    if pads is not None:
+        return _forward(gy, W[:, :, ::-1, ::-1], None, (1, 1), pads, dilate)
     N, C = gy.shape[:2]
     H, Wd = geo.in_size
     ow, run = geo.out_w, geo.run
@@ -515,7 +541,7 @@ class DepthwiseConvolution2DGradX(_DepthwiseNode):
                 'depthwise_convolution_2d: gy of shape {} does not match '
                 'the output {}'.format(gy.shape, (geo.out_h, geo.out_w)))
         with _small_ufunc_buffers():
-            return _grad_x(W, gy, geo),
+            return _grad_x(W, gy, geo, self.pad, self.dilate),
 
     def backward(self, indexes, grad_outputs):
         W, gy = self.get_retained_inputs()

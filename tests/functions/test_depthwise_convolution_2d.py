@@ -393,3 +393,30 @@ def test_without_a_graph(bias):
     assert y.creator is not None and y_nograph.creator is None
     assert not y_nograph.requires_grad
     numpy.testing.assert_array_equal(y_nograph.array, y.array)
+
+
+@pytest.mark.parametrize('ksize,dilate,pads,transposed', [
+    ((3, 3), (1, 1), ((1, 1), (1, 1)), True),
+    ((3, 3), (1, 1), ((0, 1), (1, 1)), True),      # TF 'SAME', odd size
+    ((3, 2), (2, 1), ((2, 2), (0, 1)), True),
+    ((3, 3), (1, 1), ((0, 0), (0, 0)), True),
+    ((3, 3), (1, 1), ((3, 0), (1, 1)), False),     # a pad past the reach
+])
+def test_grad_x_by_the_flipped_forward(ksize, dilate, pads, transposed):
+    # stride 1: the gradient with respect to x is the banded forward of the
+    # flipped filters; it equals the per-tap scatter of the other strides
+    rng = numpy.random.RandomState(6)
+    x, W, _ = make(rng, 2, 3, (9, 7), ksize, numpy.float64, False)
+    geo = module._Geometry((9, 7), ksize, (1, 1), pads, dilate)
+    gy = rng.randn(2, 3, geo.out_h, geo.out_w)
+    assert (module._transposed_pads(geo, pads, dilate) is not None) \
+        == transposed
+    got = module._grad_x(W, gy, geo, pads, dilate)
+    scatter = module._grad_x(W, gy, geo)
+    numpy.testing.assert_allclose(got, scatter, rtol=1e-12, atol=1e-12)
+    # and Chainer's
+    xv = chainer.Variable(x)
+    y = stock(xv, W, None, 1, pads, dilate)
+    y.grad = gy
+    y.backward()
+    numpy.testing.assert_allclose(got, xv.grad, rtol=1e-12, atol=1e-12)
