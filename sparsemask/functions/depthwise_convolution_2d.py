@@ -649,7 +649,9 @@ def depthwise_convolution_2d(x, W, b=None, stride=1, pad=0, dilate=1):
 
     On the CPU (NumPy arrays) it is computed by
     :class:`DepthwiseConvolution2D`, without ``im2col`` or a padded copy of
-    the whole input; its gradients are differentiable again. Other arrays
+    the whole input; its gradients are differentiable again. Without
+    backprop (``chainer.no_backprop_mode``) the same forward runs without
+    the ``FunctionNode`` (the same checks, on the arrays). Other arrays
     (CuPy: cuDNN), and any array while ``chainer.config.stock_functions``
     is :obj:`True`, go through Chainer's own functions, ``pad`` (only for
     the asymmetric part) and ``convolution_2d`` with ``groups=C``.

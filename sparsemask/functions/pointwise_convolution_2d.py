@@ -123,7 +123,8 @@ def pointwise_convolution_2d(x, W, b=None):
     The output is that of ``chainer.functions.convolution_2d(x, W, b)``
     for a weight of shape ``(C_out, C_in, 1, 1)``. On the CPU (NumPy
     arrays) it is :class:`PointwiseConvolution2D`, one matrix product per
-    image into a contiguous array, without Chainer's ``im2col`` copies;
+    image into a contiguous array, without Chainer's ``im2col`` copies
+    (without backprop, the same product without the ``FunctionNode``);
     other arrays (CuPy: cuDNN), and any array while
     ``chainer.config.stock_functions`` is :obj:`True`, go through
     :func:`chainer.functions.convolution_2d`.
