@@ -99,9 +99,12 @@ class TFConvolution2D(chainer.Chain):
     a depthwise convolution (``groups == in_channels == out_channels``,
     kernel larger than 1x1) is computed by
     :func:`~sparsemask.functions.depthwise_convolution_2d` with the padding
-    folded in, and a 1x1 convolution of stride 1 without padding by
-    :func:`~sparsemask.functions.pointwise_convolution_2d`; the results are
-    those of the padding and :obj:`conv` (to rounding).
+    folded in, a 1x1 convolution of stride 1 without padding by
+    :func:`~sparsemask.functions.pointwise_convolution_2d`, and without
+    backprop any other convolution of one group by
+    :func:`~sparsemask.utils.inference.convolution_array` (C-ordered
+    output); the results are those of the padding and :obj:`conv` (to
+    rounding).
 
     Args:
         in_channels (int or None): Number of input channels.
@@ -184,6 +187,14 @@ class TFConvolution2D(chainer.Chain):
                 self._pads(x) == ((0, 0), (0, 0)) and \
                 C_in == x_array.shape[1]:
             return pointwise_convolution_2d(x, W, b)
+        if conv.groups == 1 and C_in == x_array.shape[1] and \
+                not chainer.config.enable_backprop:
+            # no graph: Chainer's output would be channels-last, C order
+            # for the passes that follow
+            return chainer.Variable(convolution_array(
+                x_array, chainer.as_array(W),
+                None if b is None else chainer.as_array(b), stride,
+                self._pads(x), dilate), requires_grad=False)
         return None
 
     def convolve(self, x, W, b=None):
@@ -322,19 +333,7 @@ class TFConv2DBNActiv(chainer.Chain):
         W = (conv.W.array * scale[:, None, None, None]).astype(
             dtype, copy=False)
         shift = shift.astype(dtype, copy=False)
-        y = self.conv._fast_forward(x, W, shift)
-        if y is None:
-            x_array = chainer.as_array(x)
-            if conv.groups == 1 and x_array.dtype == dtype and \
-                    not getattr(conv, 'cover_all', False):
-                # Chainer's output would be channels-last: C order for the
-                # passes that follow
-                y = convolution_array(
-                    x_array, W, shift, _pair(conv.stride),
-                    self.conv._pads(x), _pair(conv.dilate))
-            else:
-                y = self.conv.convolve(x, W, shift)
-        y = chainer.as_array(y)
+        y = self.conv.convolve(x, W, shift).array
         if self.activ is not None:
             relu6_array(y, out=y)
         return chainer.Variable(y, requires_grad=False)

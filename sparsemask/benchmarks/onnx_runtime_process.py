@@ -30,9 +30,9 @@ def _serve(conn, threads):
                 inputs[x.shape] = x
                 reply = None
             elif op in ('forward', 'run'):
-                shape = message[1].shape if op == 'forward' else message[1]
-                x = message[1] if op == 'forward' else inputs[shape]
-                session = sessions[shape]
+                # forward: (op, x); run: (op, shape of a stored input)
+                x = message[1] if op == 'forward' else inputs[message[1]]
+                session = sessions[x.shape]
                 y = session.run(None, {session.get_inputs()[0].name: x})[0]
                 reply = y if op == 'forward' else None
             else:

@@ -28,6 +28,7 @@ It measures:
    1e-4 (relative to the largest logit when it is above 1).
 """
 
+import contextlib
 import datetime
 import os
 import platform
@@ -157,47 +158,33 @@ def run_model_benchmark(config=None, overrides=(), run=None, arch=None,
         'reuse_freed_memory': reusing_freed_memory(),
     }
     chainer_models = dict(models)
-    if runtime_onnx:
-        if onnxruntime_process:
-            models['onnxruntime'] = OnnxRuntimeProcess(model, threads=threads)
-        else:
+    with contextlib.ExitStack() as stack:
+        if runtime_onnx and onnxruntime_process:
+            models['onnxruntime'] = stack.enter_context(
+                OnnxRuntimeProcess(model, threads=threads))
+        elif runtime_onnx:
             from sparsemask.export import OnnxRuntimeModel
             models['onnxruntime'] = OnnxRuntimeModel(model, threads=threads)
-    result['onnxruntime'] = bool(runtime_onnx)
-    result['onnxruntime_process'] = bool(runtime_onnx and onnxruntime_process)
-    result['threads'] = threads
-    try:
-        _measure(result, models, chainer_models, size, xp, batches, repeat,
-                 warmup, train_crops, train_batches, train_repeat, n_class,
-                 progress)
-    finally:
-        if result['onnxruntime_process']:
-            models['onnxruntime'].close()
-    result['memory_method'] = ('cupy memory pool peak' if gpu >= 0
-                               else 'tracemalloc peak')
-    result['load_average_end'] = list(os.getloadavg())
-    return result
-
-
-def _measure(result, models, chainer_models, size, xp, batches, repeat,
-             warmup, train_crops, train_batches, train_repeat, n_class,
-             progress):
-    # the outputs, the test-phase speed and the training steps, into result
-    progress('checking the outputs of {} at {}x{}'.format(
-        ', '.join(models), *size))
-    result['outputs'] = compare_outputs(models, size, xp)
-    result['throughput'] = []
-    for batch in batches:
-        progress('timing batch {} at {}x{} ({} repeats)'.format(
-            batch, size[0], size[1], repeat))
-        row = throughput(models, batch, size, xp, repeat, warmup)
-        row['ours_over_stock'] = (row['ours']['images_per_s']
-                                  / row['stock']['images_per_s'])
-        if 'onnxruntime' in row:
-            row['ours_over_onnxruntime'] = (
-                row['ours']['images_per_s']
-                / row['onnxruntime']['images_per_s'])
-        result['throughput'].append(row)
+        result['onnxruntime'] = bool(runtime_onnx)
+        result['onnxruntime_process'] = bool(runtime_onnx
+                                             and onnxruntime_process)
+        result['threads'] = threads
+        progress('checking the outputs of {} at {}x{}'.format(
+            ', '.join(models), *size))
+        result['outputs'] = compare_outputs(models, size, xp)
+        result['throughput'] = []
+        for batch in batches:
+            progress('timing batch {} at {}x{} ({} repeats)'.format(
+                batch, size[0], size[1], repeat))
+            row = throughput(models, batch, size, xp, repeat, warmup)
+            row['ours_over_stock'] = (row['ours']['images_per_s']
+                                      / row['stock']['images_per_s'])
+            if 'onnxruntime' in row:
+                row['ours_over_onnxruntime'] = (
+                    row['ours']['images_per_s']
+                    / row['onnxruntime']['images_per_s'])
+            result['throughput'].append(row)
+    # the training steps: Chainer's variants only
     result['train'] = []
     for crop in train_crops:
         crop = tuple(crop)
@@ -219,3 +206,7 @@ def _measure(result, models, chainer_models, size, xp, batches, repeat,
                 key: row['ours']['memory'][key] / row['stock']['memory'][key]
                 for key in ('total_bytes', 'activation_bytes')}
             result['train'].append(row)
+    result['memory_method'] = ('cupy memory pool peak' if gpu >= 0
+                               else 'tracemalloc peak')
+    result['load_average_end'] = list(os.getloadavg())
+    return result
